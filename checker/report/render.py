@@ -31,7 +31,7 @@ th{background:#f4f4f4}
 .pass{color:#0a7d2c;font-weight:600}.fail{color:#b00020;font-weight:600}
 .badge{display:inline-block;padding:.25em .7em;border-radius:1em;color:#fff;font-weight:700}
 .badge.pass{background:#0a7d2c;color:#fff}.badge.fail{background:#b00020;color:#fff}
-figure{margin:1em 0;text-align:center} figure img{max-width:100%;border:1px solid #eee}
+figure{margin:1em 0;text-align:center} figure img{max-width:100%;max-height:720px;border:1px solid #eee}
 figcaption{font-size:.9em;color:#555} code,pre{background:#f6f8fa;border-radius:3px}
 pre{padding:.6em;overflow-x:auto;font-size:.85em} .muted{color:#666;font-size:.9em}
 nav a{margin-right:1em}
