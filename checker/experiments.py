@@ -97,8 +97,21 @@ def get(name: str) -> Experiment:
                               hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None) from None
 
 
-def run(name: str, *, seed: int = 0, quick: bool = True) -> ExperimentResult:
+#: Results of experiments already run in this process, keyed by (name, seed, quick).
+#: Experiments are deterministic functions of their seed and code, so within one process (e.g.
+#: ``checker run``, whose construction stage and proof audit cite the same experiments) a
+#: second request returns the recorded result instead of sampling again.
+_MEMO: dict[tuple[str, int, bool], ExperimentResult] = {}
+
+
+def run(name: str, *, seed: int = 0, quick: bool = True, reuse: bool = True) -> ExperimentResult:
+    """Run experiment ``name`` (or return this process's earlier result for the same
+    ``seed`` and ``quick`` when ``reuse``)."""
+    key = (name, int(seed), bool(quick))
+    if reuse and key in _MEMO:
+        return _MEMO[key]
     result = get(name).func(seed=seed, quick=quick)
     if not isinstance(result, ExperimentResult):
         raise TypeError(f"experiment {name!r} returned {type(result).__name__}, not ExperimentResult")
+    _MEMO[key] = result
     return result

@@ -102,8 +102,9 @@ class StageResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Stage:
-    """A unit of the main job. ``sources``: package paths (relative to ``checker/``) whose
-    code the stage depends on; ``reads``: earlier stages whose results it uses."""
+    """A unit of the main job. ``sources``: package paths (relative to ``checker/``, or to the
+    repository with a ``repo:`` prefix, e.g. ``repo:proofs``) whose code or data the stage
+    depends on; ``reads``: earlier stages whose results it uses."""
 
     name: str
     title: str
@@ -141,7 +142,8 @@ class RunResult:
 
 def _source_hash(paths: tuple[str, ...]) -> str:
     h = hashlib.sha256()
-    roots = [PACKAGE_ROOT / p for p in paths] + [PACKAGE_ROOT / "pipeline.py"]
+    roots = [REPO_ROOT / p[len("repo:"):] if p.startswith("repo:") else PACKAGE_ROOT / p for p in paths]
+    roots.append(PACKAGE_ROOT / "pipeline.py")
     for root in roots:
         files = sorted(root.rglob("*")) if root.is_dir() else [root]
         for f in files:

@@ -139,6 +139,77 @@ def stage_birthday(ctx: StageContext) -> StageResult:
                        figures=figures)
 
 
+# -- 7. proof audit -----------------------------------------------------------------------------
+def stage_audit(ctx: StageContext) -> StageResult:
+    """Audit every outline in proofs/ (experiments included) and show each theorem's statement,
+    dependency graph and trust report, and the errata."""
+    import base64
+    import html
+    import os
+
+    import sympy as sp
+
+    from checker import bounds
+    from checker.audit import audit
+    from checker.audit.report import render_theorem_graph
+    from checker.registry import THEOREMS
+
+    old = os.environ.get("CHECKER_CACHE_DIR")
+    os.environ["CHECKER_CACHE_DIR"] = str(ctx.out / ".cache")
+    try:
+        result = audit(cache=True, run_experiments=True, quick=not ctx.config.full)
+    finally:
+        if old is None:
+            os.environ.pop("CHECKER_CACHE_DIR", None)
+        else:
+            os.environ["CHECKER_CACHE_DIR"] = old
+    e = html.escape
+    checks = []
+    parts = ["<h3>Theorems</h3>"]
+    for thm in THEOREMS:
+        tr = result.theorems.get(thm.node)
+        if tr is None:
+            checks.append(Check(name=f"{thm.id}: outline node {thm.node} audited", passed=False,
+                                evidence="audit", summary="theorem node missing from the outlines"))
+            continue
+        bad = f"; trust outside the allow-list: {', '.join(tr.disallowed)}" if tr.disallowed else ""
+        checks.append(Check(name=f"{thm.id} ({thm.node})", passed=tr.passed, evidence="audit",
+                            summary=f"status {tr.status}; {sum(tr.counts.values())} nodes "
+                                    f"({', '.join(f'{v} {k}' for k, v in tr.counts.items())}){bad}"))
+        stmt = bounds.get(thm.statements[0])
+        pretty = sp.pretty(stmt.expression, use_unicode=True, wrap_line=False)
+        png = base64.b64encode(render_theorem_graph(result, thm.node)).decode()
+        rows = "".join(f"<tr><td>{e(tag)}</td><td>{e(', '.join(nodes))}</td></tr>"
+                       for tag, nodes in sorted(tr.trust.items()))
+        parts.append(
+            f"<h4>{e(thm.title)}</h4><p class='muted'>{e(thm.paper)} — {e(thm.reference)}; "
+            f"reliability {e(thm.reliability)}; outline node <code>{e(thm.node)}</code>: "
+            f"<b class='{'pass' if tr.passed else 'fail'}'>{e(tr.status)}</b></p>"
+            f"<p>Bound library statement <code>{e(stmt.id)}</code> ({e(stmt.form)}, {e(stmt.reliability)}):</p>"
+            f"<pre>{e(pretty)}</pre>"
+            f"<figure><img alt='dependency graph of {e(thm.node)}' src='data:image/png;base64,{png}'>"
+            f"<figcaption>Dependency graph of {e(thm.node)}: fill = proof status, border = statement "
+            f"status.</figcaption></figure>"
+            f"<details><summary>trust report (like <code>#print axioms</code>)</summary>"
+            f"<table><tr><th>trust tag</th><th>nodes</th></tr>{rows}</table></details>")
+    parts.append("<h3>Errata in the seed slides</h3><table><tr><th>erratum</th><th>slide says</th>"
+                 "<th>expected</th><th>outcome</th><th>evidence</th></tr>")
+    for er in result.errata.values():
+        checks.append(Check(name=f"erratum {er.id}", passed=er.passed, evidence="audit",
+                            summary=f"{er.outcome} (expected {er.expect}): {'; '.join(er.evidence)[:300]}"))
+        parts.append(f"<tr><td>{e(er.title)}</td><td><code>{e(er.slide)}</code></td><td>{e(er.expect)}</td>"
+                     f"<td class='{'pass' if er.passed else 'fail'}'>{e(er.outcome)}</td>"
+                     f"<td>{e('; '.join(er.evidence))}</td></tr>")
+    parts.append("</table>")
+    for err in result.errors:
+        checks.append(Check(name="outline error", passed=False, evidence="audit", summary=err))
+    data = {"html": "".join(parts), "passed": result.passed, "checks_run": result.checks_run,
+            "cache_hits": result.cache_hits, "warnings": list(result.warnings),
+            "theorems": {k: {"status": t.status, "passed": t.passed, "trust": t.trust,
+                             "disallowed": list(t.disallowed)} for k, t in result.theorems.items()}}
+    return StageResult(stage="audit", title="Proof audit", checks=tuple(checks), data=data)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage(name="bounds", title="Bounds", func=stage_bounds, sources=("bounds",)),
     Stage(name="construction", title="Theorem 1 construction", func=stage_construction,
@@ -146,4 +217,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(name="fooling", title="Fooling experiment", func=stage_fooling, sources=("gan", "bounds", "cli")),
     Stage(name="birthday", title="Birthday-paradox test", func=stage_birthday,
           sources=("birthday", "gan", "bounds", "cli")),
+    Stage(name="audit", title="Proof audit", func=stage_audit,
+          sources=("audit", "bounds", "gan", "birthday", "wrm", "certify", "experiments.py", "registry.py",
+                   "repo:proofs"),
+          reads=()),
 )

@@ -1,0 +1,117 @@
+"""The check engines on small claims whose truth is known by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.audit import audit
+from tests.audit.helpers import node, write
+
+
+def _one(tmp_path, statement: str, check: str, **extra):
+    p = write(tmp_path, node("n", body=f"[node.statement]\n{statement}\n[[node.checks]]\n{check}\n", **extra))
+    r = audit([p], run_experiments=False, cache=False)
+    return r.nodes["n"].checks[0], r
+
+
+def test_symbolic_proves_am_gm(tmp_path):
+    # (x - y)^2 >= 0 rearranged: hand derivation
+    c, _ = _one(tmp_path, 'symbols = { x = "real", y = "real" }\nclaim = "x*y <= (x**2 + y**2)/2"', 'kind = "symbolic"')
+    assert c.verdict == "proved" and c.trust == "symbolic"
+
+
+def test_symbolic_unknown_is_not_success(tmp_path):
+    c, r = _one(tmp_path, 'symbols = { x = "real" }\nclaim = "sin_free_claim_placeholder > 0"'.replace(
+        "sin_free_claim_placeholder", "x**3 - x"), 'kind = "symbolic"')
+    assert c.verdict in ("undecided", "refuted") and not r.passed
+
+
+def test_smt_proves_and_refutes_with_replay(tmp_path):
+    c, _ = _one(tmp_path, 'symbols = { p = "real" }\nhypotheses = ["0 <= p", "p <= 1"]\nclaim = "p*(1 - p) <= 1/4"',
+                'kind = "smt"')
+    assert c.verdict == "proved" and c.trust == "smt-nra"
+    # p^2 <= p/2 fails on (1/2, 1] (hand: at p = 3/4, 9/16 > 3/8)
+    c, r = _one(tmp_path, 'symbols = { p = "real" }\nhypotheses = ["0 <= p", "p <= 1"]\nclaim = "p**2 <= p/2"',
+                'kind = "smt"')
+    assert c.verdict == "refuted" and c.detail["replayed"] is True
+    assert r.nodes["n"].status == "refuted"
+
+
+def test_smt_guards_denominators(tmp_path):
+    # x >= 0 => x/y >= 0 is false for y < 0; z3 must not "prove" it through y = 0 tricks either way
+    c, _ = _one(tmp_path, 'symbols = { x = "real", y = "real" }\nhypotheses = ["x >= 0"]\nclaim = "x/y >= 0"',
+                'kind = "smt"')
+    assert c.verdict == "refuted"
+    assert any("y != 0" in g for g in c.detail["implicit_conditions"])
+
+
+def test_interval_proves_log_bound_and_reports_undecided(tmp_path):
+    # log(x) <= x - 1/2 on [1/10, 10]: min of x - 1/2 - log x is at x = 1: 1/2 > 0 (hand)
+    c, _ = _one(tmp_path, 'symbols = { x = "positive" }\nclaim = "log(x) <= x - 1/2"',
+                'kind = "interval"\nbox = { x = ["1/10", "10"] }')
+    assert c.verdict == "proved" and c.trust == "interval"
+    # tight at x = 1 (log x <= x - 1, equality): must not be counted as proved with a tiny budget
+    c, _ = _one(tmp_path, 'symbols = { x = "positive" }\nclaim = "log(x) < x - 1"',
+                'kind = "interval"\nbox = { x = ["1/2", "2"] }\nmax_boxes = 50')
+    assert c.verdict in ("undecided", "refuted")
+    assert c.verdict != "proved"
+
+
+def test_interval_refutes_ta(tmp_path):
+    # T-a at N = 1, M = 2: rho^2 >= 1 - exp(-rho) is false on (0, 1) (reference arora2018.md §6.3 row 1)
+    c, _ = _one(tmp_path, 'symbols = { rho = "positive" }\nclaim = "rho**2 >= 1 - exp(-rho)"',
+                'kind = "interval"\nbox = { rho = ["1/100", "9/10"] }')
+    assert c.verdict == "refuted"
+
+
+def test_property_finds_and_shrinks_counterexample(tmp_path):
+    c, _ = _one(tmp_path, 'symbols = { n = "positive_integer" }\nclaim = "n**2 <= 10*n"',
+                'kind = "property"\nbox = { n = ["1", "1000"] }')
+    assert c.verdict == "refuted" and c.trust == "tested"
+    assert c.detail["point"] == {"n": "11"}  # the smallest violation: 121 > 110 (hand)
+
+
+def test_property_pass_is_tested_not_proved(tmp_path):
+    c, r = _one(tmp_path, 'symbols = { x = "real" }\nclaim = "x**2 + 1 > 0"',
+                'kind = "property"\nbox = { x = ["-5", "5"] }\nmax_examples = 20')
+    assert c.verdict == "tested"
+    assert "tested" in r.nodes["n"].trust and "proved" not in c.summary.replace("not proved", "")
+
+
+def test_evaluate_exact(tmp_path):
+    # birthday: 23 people, 365 days: collision probability 0.5073 > 1/2 (reference §6.2)
+    c, _ = _one(tmp_path, 'symbols = { i = "positive_integer" }\nclaim = "1 - Product(1 - i/365, i, 1, 22) > 1/2"',
+                'kind = "evaluate"')
+    assert c.verdict == "proved" and c.trust == "exact-eval"
+    c, _ = _one(tmp_path, 'symbols = { i = "positive_integer" }\nclaim = "1 - Product(1 - i/365, i, 1, 21) > 1/2"',
+                'kind = "evaluate"')
+    assert c.verdict == "refuted"  # 22 people: 0.4757 (hand/standard table)
+
+
+def test_experiment_checks_with_fake_experiments(tmp_path, monkeypatch):
+    from checker import experiments
+    from checker.experiments import ExperimentResult
+
+    monkeypatch.setitem(experiments._REGISTRY, "fake.pass", experiments.Experiment(
+        name="fake.pass", description="d", module=__name__,
+        func=lambda *, seed, quick: ExperimentResult(passed=True, summary="sampled 3, worst margin 0.1")))
+    monkeypatch.setitem(experiments._REGISTRY, "fake.fail", experiments.Experiment(
+        name="fake.fail", description="d", module=__name__,
+        func=lambda *, seed, quick: ExperimentResult(passed=False, summary="worst margin -1")))
+    p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.pass"\n')
+              + node("b", body='[[node.checks]]\nkind = "experiment"\nname = "fake.fail"\n')
+              + node("c", body='[[node.checks]]\nkind = "experiment"\nname = "fake.missing"\n'))
+    r = audit([p], cache=False)
+    assert r.nodes["a"].checks[0].verdict == "tested" and r.nodes["a"].trust == ("experiment",)
+    assert r.nodes["b"].status == "failed"
+    assert r.nodes["c"].checks[0].verdict == "error" and any("fake.missing" in e for e in r.errors)
+    assert not r.passed
+
+
+@pytest.mark.parametrize("kind", ["cited", "assumed"])
+def test_cited_and_assumed_are_trust(tmp_path, kind):
+    check = 'kind = "cited"\nname = "x"\nreference = "ref"' if kind == "cited" else 'kind = "assumed"\nreason = "hyp"'
+    p = write(tmp_path, node("a", kind="cited" if kind == "cited" else "assumption", body=f"[[node.checks]]\n{check}\n"))
+    r = audit([p])
+    c = r.nodes["a"].checks[0]
+    assert c.verdict == "trusted" and c.trust.startswith(kind)
