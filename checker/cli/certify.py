@@ -1,0 +1,161 @@
+"""``checker certify``: the robustness certificate of a saved model (Sinha et al., Theorem 3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "certify",
+        help="robustness certificate gamma*rho + E[phi_gamma] of a trained model (sound when provable)",
+        description=(
+            "Compute the certificate rho -> gamma*rho + E_n[phi_gamma] of a model saved by "
+            "`checker train` on a data set: per-example phi_gamma by inner ascent to a tolerance, "
+            "rho_hat, and a soundness status. The certificate is SOUND only when Corollary 4's "
+            "layer-norm bound on L_zz gives mu = 2*gamma - L_zz > 0 (then every phi gets the "
+            "correction ||grad||^2/(2 mu)); otherwise it is reported as an ESTIMATE with the reason. "
+            "eps_n(t) (Theorem 3) has unspecified constants and is never added."),
+    )
+    p.add_argument("model", help="model file (or run folder) saved by `checker train`")
+    p.add_argument("--data", required=True, help="synthetic, mnist, digits or PATH.npz")
+    p.add_argument("--gamma", type=float, default=None,
+                   help="penalty gamma > 0 (default: the gamma stored with a WRM model)")
+    p.add_argument("--split", default="train", choices=("train", "test"),
+                   help="certify on the training or the test split (default train)")
+    p.add_argument("--n", type=int, default=None, help="use only the first N examples of the split")
+    p.add_argument("--tol", type=float, default=None, help="inner gradient-norm tolerance (default 1e-6)")
+    p.add_argument("--max-steps", type=int, default=2000, help="inner ascent step limit (default 2000)")
+    p.add_argument("--sweep", action="store_true",
+                   help="also draw Figure 2 (certificate vs test worst case over a gamma_adv sweep)")
+    p.add_argument("--out", default=None, help="folder for certificate.json and the figure")
+    p.add_argument("--seed", type=int, default=0, help="seed for data splits and estimates (default 0)")
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
+    p.add_argument("--eps-what-if", default=None, metavar="K=V,...",
+                   help="evaluate eps_n(t) of Corollary 1 for chosen constants, e.g. "
+                        "b1=1,b2=1,t=3,L=10,diam=5,M0=1 (a what-if; never added to the certificate)")
+    p.add_argument("--require-sound", action="store_true",
+                   help="exit 1 unless the certificate is sound")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def run(args) -> int:
+    from checker import load_model
+    from checker.certify.certificate import certify
+    from checker.device import resolve_device
+    from checker.errors import InvalidArgument
+    from checker.io import ensure_dir, to_jsonable, write_json
+    from checker.tolerances import CERTIFY_GRAD_TOL
+    from checker.validate import positive, positive_int
+    from checker.wrm.data import load_dataset
+
+    device = resolve_device(args.device)
+    model = load_model(args.model).to(device)
+    meta = getattr(model, "checker_meta", {}) or {}
+    gamma = args.gamma
+    if gamma is None:
+        gamma = meta.get("gamma") or (meta.get("summary") or {}).get("gamma") if isinstance(meta, dict) else None
+        if gamma is None:
+            raise InvalidArgument("gamma", None, "is required (the model stores no WRM gamma)",
+                                  hint="pass --gamma G")
+    gamma = positive("gamma", gamma)
+    tol = CERTIFY_GRAD_TOL if args.tol is None else positive("tol", args.tol)
+    cfg = meta.get("config") if isinstance(meta, dict) else None
+    cfg = cfg if isinstance(cfg, dict) else {}
+    if cfg.get("dataset") == args.data:
+        # the data exactly as `checker train` drew it (same seed, size and training cap)
+        data = load_dataset(args.data, seed=int(cfg.get("seed", args.seed)), n=cfg.get("n"))
+        cap = cfg.get("max_train")
+    else:
+        if cfg:
+            print(f"note: the model was trained on {cfg.get('dataset')!r}, not {args.data!r}; "
+                  "--split train is then just a split of that data set", file=sys.stderr)
+        data = load_dataset(args.data, seed=args.seed)
+        cap = None
+    x = data.x_train if args.split == "train" else data.x_test
+    y = data.y_train if args.split == "train" else data.y_test
+    if cap is not None and args.split == "train":
+        x, y = x[: int(cap)], y[: int(cap)]
+    if args.n is not None:
+        k = positive_int("n", args.n)
+        x, y = x[:k], y[:k]
+    print(f"certifying {x.shape[0]} {args.split} examples of {data.name} at gamma={gamma:g} ...",
+          file=sys.stderr, flush=True)
+    ckpt = None
+    if args.out:
+        ckpt = ensure_dir(args.out) / f"certify-{args.split}-gamma{gamma:g}.checkpoint.pt"
+    cert = certify(model, x.to(device), y.to(device), gamma=gamma, tol=tol,
+                   max_steps=args.max_steps, split=args.split, seed=args.seed,
+                   progress=not args.json, checkpoint=ckpt, batch_size=256)
+    result = cert.to_dict()
+    if args.eps_what_if:
+        values = {}
+        for item in args.eps_what_if.split(","):
+            key, sep, val = item.partition("=")
+            if not sep:
+                raise InvalidArgument("--eps-what-if", item, "must be KEY=VALUE pairs separated by commas")
+            values[key.strip()] = positive(key.strip(), val)
+        term = cert.epsilon_n(**values)
+        result["epsilon_n_what_if"] = {"values": values, "expression": term.expression,
+                                       "value": term.value, "note": term.note}
+    result["model"] = str(args.model)
+    result["data"] = data.name
+    fig = None
+    if args.sweep or args.out:
+        from checker.certify.figure2 import figure2
+
+        out = ensure_dir(args.out or "checker-certify")
+        write_json(out / "certificate.json", result)
+        n_fig = args.n or 2000
+        print("computing Figure 2 (gamma_adv sweep on the test split) ...", file=sys.stderr, flush=True)
+        fig = figure2(model, data.x_train[:n_fig].to(device), data.y_train[:n_fig].to(device),
+                      data.x_test[:n_fig].to(device), data.y_test[:n_fig].to(device), gamma=gamma,
+                      name=f"figure2_{data.name}", out=out, tol=tol, max_steps=args.max_steps,
+                      seed=args.seed)
+        result["figure2"] = {"png": fig.png, "json": fig.json,
+                             "checks": {k: {"passed": ok, "summary": s} for k, (ok, s) in fig.checks.items()}}
+    failed = (fig is not None and not fig.passed) or (args.require_sound and not cert.sound)
+    if args.json:
+        print(json.dumps(to_jsonable(result)))
+    else:
+        _print_human(cert, fig, result.get("epsilon_n_what_if"))
+    return 1 if failed else 0
+
+
+def _print_human(cert, fig, what_if=None) -> None:
+    lines = [
+        f"certificate ({cert.status.upper()}) on {cert.n} {cert.split} examples, gamma = {cert.gamma:g}",
+        f"  rho_hat                     {cert.rho_hat:.6g}",
+        f"  E_n[phi_gamma]              {cert.surrogate_mean:.6g}"
+        + ("  (with sound correction)" if cert.sound else "  (lower estimate: f(z_hat))"),
+        f"  certificate at rho_hat      {cert.certificate_at_rho_hat:.6g}   "
+        f"(line: {cert.gamma:g}*rho + {cert.surrogate_mean:.6g})",
+        f"  worst-case loss found       {cert.worst_case_loss:.6g}   (clean loss {cert.clean_loss:.6g})",
+        f"  L_zz bound (Corollary 4)    {'none' if cert.lzz_bound is None else f'{cert.lzz_bound:.6g}'}",
+        f"  mu = 2 gamma - L_zz         {'none' if cert.mu is None else f'{cert.mu:.6g}'}",
+        f"  not strongly concave        "
+        + ("not estimated" if cert.fraction_not_strongly_concave is None else
+           f"{100 * cert.fraction_not_strongly_concave:.1f}% of points (Hessian power-iteration "
+           f"estimate >= 2 gamma; largest estimate {cert.hessian_lambda_max_max:.4g})"),
+        f"  inner ascent                {cert.inner_steps} steps, converged={cert.inner_converged}, "
+        f"max |grad| {cert.max_grad_norm:.2e}",
+        f"  status: {cert.status} — {cert.reason}",
+        *(f"  assumed: {a}" for a in cert.assumptions),
+        f"  {cert.statement}",
+    ]
+    if cert.split == "train":
+        lines.append("  eps_n(t) omitted: Theorem 3's b1, b2 are unspecified numerical constants;")
+        lines.append(f"    Corollary 1 with n={cert.n}, d={cert.n_parameters}: eps_n(t) = {cert.epsilon_n().expression}")
+        if what_if is not None:
+            shown = "symbolic" if what_if["value"] is None else f"{what_if['value']:.6g}"
+            lines.append(f"    what-if {what_if['values']}: eps_n(t) = {shown} ({what_if['expression']})")
+    if fig is not None:
+        lines.append(f"  Figure 2: {fig.png}")
+        for name, (ok, summary) in fig.checks.items():
+            lines.append(f"    [{'PASS' if ok else 'FAIL'}] {name}: {summary}")
+    print("\n".join(lines))
