@@ -143,7 +143,7 @@ class RunResult:
 def _source_hash(paths: tuple[str, ...]) -> str:
     h = hashlib.sha256()
     roots = [REPO_ROOT / p[len("repo:"):] if p.startswith("repo:") else PACKAGE_ROOT / p for p in paths]
-    roots.append(PACKAGE_ROOT / "pipeline.py")
+    roots += [PACKAGE_ROOT / "pipeline.py", PACKAGE_ROOT / "stages.py"]
     for root in roots:
         files = sorted(root.rglob("*")) if root.is_dir() else [root]
         for f in files:

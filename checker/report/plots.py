@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["birthday_curve"]
+__all__ = ["birthday_curve", "attack_curves"]
 
 
 def _plt():
@@ -39,6 +39,34 @@ def birthday_curve(path: Path, table: list[dict[str, Any]], *, support: int, s_h
     ax.set_ylabel("P(at least one duplicate)")
     ax.set_title("Birthday-paradox test on the Theorem 1 generator")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def attack_curves(path: Path, attacks: dict[str, dict[str, Any]]) -> Path:
+    """Left: test error against the l2 PGM budget; right: rho_test against 1/gamma_adv (WRM
+    attack), one line per training method (sampled attacks: lower bounds on the worst case)."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for method, res in attacks.items():
+        pgm = res["pgm"]
+        a1.plot(pgm["budgets"], pgm["errors"], "o-", label=method.upper())
+        wrm = res["wrm"]
+        gam = wrm.get("gammas") or wrm.get("gamma_adv")
+        rho = wrm.get("rho_test") or wrm.get("rho")
+        if gam and rho:
+            a2.plot([1 / g for g in gam], rho, "o-", label=method.upper())
+    a1.set_xlabel("l2 PGM budget eps_adv")
+    a1.set_ylabel("test error")
+    a1.set_title("PGM attack (15 steps)")
+    a2.set_xlabel("1 / gamma_adv")
+    a2.set_ylabel("rho_test (mean transport cost)")
+    a2.set_yscale("log")
+    a2.set_title("WRM (Lagrangian) attack")
+    for a in (a1, a2):
+        a.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -96,6 +96,10 @@ def render_html(result, *, out: Path) -> str:
                              f"<td>{_esc(EVIDENCE_WORDS.get(c.evidence, c.evidence))}</td>"
                              f"<td>{_esc(c.summary)}</td></tr>")
             parts.append("</table>")
+        obs = s.data.get("observations")
+        if obs:
+            parts.append("<p><b>Observations</b> (reported, not checks):</p><ul>"
+                         + "".join(f"<li>{_esc(o)}</li>" for o in obs) + "</ul>")
         html_block = s.data.get("html")
         if html_block:  # a stage may contribute a pre-rendered, escaped fragment
             parts.append(html_block)
