@@ -1,0 +1,214 @@
+r"""Smoothness constants of neural networks: Sinha, Namkoong, Volpi, Duchi, arXiv 1710.10571v5,
+§4, eqs. (19)-(21), Proposition 5 and Corollary 4 ([P via S]: known through a third-party Lean
+formalisation citing v5 pp. 12-13; the ICLR version has no such section).
+
+Network (20): :math:`F_0=x`, :math:`F_l=\sigma_l(\theta_lF_{l-1})`, no biases. Assumption E:
+:math:`\sigma_l` is :math:`L^0_l`-Lipschitz with an :math:`L^1_l`-Lipschitz Jacobian. Then (21)
+
+.. math::
+
+    \alpha_l=\prod_{j=1}^{l}L^0_j\|\theta_j\|_{\rm op},\qquad
+    \beta_l=\alpha_l\sum_{j=1}^{l}\frac{L^1_j}{(L^0_j)^2}\,\alpha_j,\qquad
+    \alpha_0=1,\ \beta_0=0
+
+(v5 misprints :math:`\beta_0=1`), with the recursion (§B.9)
+:math:`\alpha_{l+1}=L^0_{l+1}\|\theta_{l+1}\|\alpha_l`,
+:math:`\beta_{l+1}=L^0_{l+1}\|\theta_{l+1}\|\beta_l+\frac{L^1_{l+1}}{(L^0_{l+1})^2}\alpha_{l+1}^2`.
+
+Corollary 4: the input gradient of the softmax cross-entropy loss (19) is
+:math:`(\sqrt2\,\beta_L+\alpha_L^2)`-Lipschitz, an upper bound on :math:`L_{zz}`.
+
+**How the softmax enters** (v5's own device): the softmax loss is treated as one extra layer
+:math:`L+1` with :math:`\|\theta_{L+1}\|=1`, :math:`L^0_{L+1}=\sqrt2`, :math:`L^1_{L+1}=1`. One
+recursion step then gives :math:`\beta_{L+1}=\sqrt2\beta_L+\tfrac12(\sqrt2\alpha_L)^2=\sqrt2\beta_L+\alpha_L^2`,
+exactly Corollary 4's constant, so ``lzz_bound`` :math:`=\beta_{L+1}` of the extended network.
+(:math:`\alpha_{L+1}=\sqrt2\alpha_L` is not reported: it is not the loss's Lipschitz constant in
+Corollary 4.) The tests check both this identity and recursion = closed form (21).
+
+Symbols: ``op_norms[j]`` = :math:`\|\theta_j\|_{\rm op}` (weights only, never biases), ``L0[j]``
+= :math:`L^0_j`, ``L1[j]`` = :math:`L^1_j`, ``n_layers`` = :math:`L`.
+
+Activation constants (:data:`ACTIVATION_CONSTANTS_EXACT`, exact, and :data:`ACTIVATION_CONSTANTS`,
+the same as floats; derived by us [D]):
+
+* ``elu`` (parameter 1): derivative 1 for x>0 and e^x for x<=0, so L0=1; the derivative is
+  continuous with slope at most 1, so L1=1.
+* ``tanh``: tanh' = 1 - tanh^2 <= 1; |tanh''| = 2|t|(1-t^2) with t=tanh(x), maximal at
+  t=1/sqrt(3): L1 = 4/(3 sqrt 3).
+* ``softplus``: softplus' = sigmoid <= 1; softplus'' = sigmoid' <= 1/4.
+* ``sigmoid``: sigmoid' = s(1-s) <= 1/4; |sigmoid''| = s(1-s)|1-2s| <= 1/(6 sqrt 3) (at
+  s=(3-sqrt 3)/6).
+* ``identity``: L0=1, L1=0.
+* ``relu``: **no bound** (not differentiable; Assumption E fails): mapped to ``None`` and
+  :func:`activation_constants` raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from checker.bounds._common import SINHA_V5
+from checker.bounds.statement import Param, Statement, register
+from checker.errors import InvalidArgument
+from checker.validate import finite, one_of
+
+__all__ = ["NN_SMOOTHNESS", "ACTIVATION_CONSTANTS", "ACTIVATION_CONSTANTS_EXACT", "SmoothnessConstants", "activation_constants",
+           "smoothness_constants", "smoothness_for_activation"]
+
+#: Exact ``(L0, L1)`` per activation (sympy); ``None``: no bound (ReLU).
+ACTIVATION_CONSTANTS_EXACT: dict[str, tuple[sp.Expr, sp.Expr] | None] = {
+    "elu": (sp.Integer(1), sp.Integer(1)),
+    "tanh": (sp.Integer(1), 4 / (3 * sp.sqrt(3))),
+    "softplus": (sp.Integer(1), sp.Rational(1, 4)),
+    "sigmoid": (sp.Rational(1, 4), 1 / (6 * sp.sqrt(3))),
+    "identity": (sp.Integer(1), sp.Integer(0)),
+    "relu": None,
+}
+
+#: The same table as float64 pairs, safe to mix with numpy / torch arithmetic.
+ACTIVATION_CONSTANTS: dict[str, tuple[float, float] | None] = {
+    k: (None if v is None else (float(v[0]), float(v[1])))
+    for k, v in ACTIVATION_CONSTANTS_EXACT.items()
+}
+
+P_layers = Param(name="n_layers", paper="L", description="number of layers (softmax excluded)",
+                 domain="positive_int")
+Lyr = P_layers.symbol
+op = sp.IndexedBase("op_norm", positive=True)
+L0 = sp.IndexedBase("L0", positive=True)
+L1 = sp.IndexedBase("L1", nonnegative=True)
+j, i, ell = sp.symbols("j i l", integer=True, positive=True)
+
+
+def _alpha(upto):
+    return sp.Product(L0[i] * op[i], (i, 1, upto))
+
+
+ALPHA_L = _alpha(Lyr)
+BETA_L = ALPHA_L * sp.Sum(L1[j] / L0[j] ** 2 * _alpha(j), (j, 1, Lyr))
+LZZ = sp.sqrt(2) * BETA_L + ALPHA_L**2
+
+NN_SMOOTHNESS = register(Statement(
+    id="sinha-nn-smoothness",
+    title="Corollary 4: input smoothness L_zz of a softmax network",
+    summary="L_zz <= sqrt(2) beta_L + alpha_L^2 with alpha, beta of eq. (21)",
+    paper=SINHA_V5, reference="v5 §4, eqs. (20)-(21), Proposition 5, Corollary 4, §B.8-B.9",
+    reliability="[P via S]", form="paper",
+    params=(P_layers,),
+    sequence_params=(
+        Param(name="op_norm", paper=r"\|\theta_l\|_{\rm op}",
+              description="per-layer operator norms of the weights (biases excluded)",
+              domain="nonnegative"),
+        Param(name="L0", paper="L^0_l", description="per-layer Lipschitz constants of the "
+              "activations"),
+        Param(name="L1", paper="L^1_l", description="per-layer Lipschitz constants of the "
+              "activations' derivatives", domain="nonnegative")),
+    exprs=(("alpha_L", ALPHA_L), ("beta_L", BETA_L), ("lzz_bound", LZZ)),
+    primary="lzz_bound",
+    assumed=("each activation is L0-Lipschitz with an L1-Lipschitz derivative (Assumption E); "
+             "ReLU violates it",
+             "the network has no biases, or biases are excluded from the operator norms",
+             "operator norms are exact or upper bounds (an estimate gives a heuristic L_zz)"),
+    notes=("the softmax cross-entropy enters as an extra layer with norm 1, L0 = sqrt(2), "
+           "L1 = 1; beta of that layer equals sqrt(2) beta_L + alpha_L^2",
+           "v5 misprints beta_0 = 1; beta_0 = 0 is used"),
+    module=__name__,
+))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmoothnessConstants:
+    """``alphas[l]`` = α_l and ``betas[l]`` = β_l for l = 0..L (α_0=1, β_0=0) and ``lzz_bound``
+    = √2·β_L + α_L² (Corollary 4)."""
+
+    alphas: tuple[float, ...]
+    betas: tuple[float, ...]
+    lzz_bound: float
+    op_norms: tuple[float, ...]
+    L0: tuple[float, ...]
+    L1: tuple[float, ...]
+
+    def __post_init__(self):
+        n = len(self.op_norms)
+        if not (len(self.alphas) == len(self.betas) == n + 1):
+            raise InvalidArgument("alphas", self.alphas, f"must have {n + 1} entries")
+
+
+@functools.lru_cache(maxsize=64)
+def _layer_functions(n: int):
+    """Lambdified α_l, β_l (l=1..n) and the L_zz bound for a network of n layers, instantiated
+    from the statement's expressions (no second copy of the formula)."""
+    ops = sp.symbols(f"op1:{n + 1}", positive=True)
+    l0s = sp.symbols(f"a1:{n + 1}", positive=True)
+    l1s = sp.symbols(f"b1:{n + 1}", nonnegative=True)
+    rep = {}
+    for t in range(1, n + 1):
+        rep[op[t]] = ops[t - 1]
+        rep[L0[t]] = l0s[t - 1]
+        rep[L1[t]] = l1s[t - 1]
+    args = [*ops, *l0s, *l1s]
+    out = []
+    for layer in range(1, n + 1):
+        a = ALPHA_L.subs(Lyr, layer).doit().xreplace(rep)
+        b = BETA_L.subs(Lyr, layer).doit().xreplace(rep)
+        out.append((sp.lambdify(args, a, "math"), sp.lambdify(args, b, "math")))
+    lzz = sp.lambdify(args, LZZ.subs(Lyr, n).doit().xreplace(rep), "math")
+    return out, lzz
+
+
+def _floats(name: str, xs: Sequence[float], *, allow_zero: bool) -> tuple[float, ...]:
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence) and not hasattr(xs, "__iter__"):
+        raise InvalidArgument(name, xs, "must be a sequence of numbers")
+    vals = tuple(finite(f"{name}[{t}]", x) for t, x in enumerate(xs))
+    for t, x in enumerate(vals):
+        if x < 0 or (x == 0 and not allow_zero):
+            raise InvalidArgument(f"{name}[{t}]", x, "must be >= 0" if allow_zero else "must be > 0")
+    return vals
+
+
+def smoothness_constants(op_norms: Sequence[float], L0: Sequence[float],
+                         L1: Sequence[float]) -> SmoothnessConstants:
+    """α_l, β_l of (21) and Corollary 4's bound √2·β_L + α_L² for per-layer operator norms
+    (weights only) and activation constants ``L0`` (> 0) and ``L1`` (>= 0)."""
+    ops = _floats("op_norms", op_norms, allow_zero=True)
+    l0 = _floats("L0", L0, allow_zero=False)
+    l1 = _floats("L1", L1, allow_zero=True)
+    if not ops:
+        raise InvalidArgument("op_norms", list(op_norms), "must have at least one layer")
+    if not (len(ops) == len(l0) == len(l1)):
+        raise InvalidArgument("L0", list(l0), f"must have one entry per layer ({len(ops)}), like "
+                              f"L1 (got {len(l1)})")
+    layers, lzz = _layer_functions(len(ops))
+    args = [*ops, *l0, *l1]
+    alphas = [1.0] + [float(a(*args)) for a, _ in layers]
+    betas = [0.0] + [float(b(*args)) for _, b in layers]
+    return SmoothnessConstants(alphas=tuple(alphas), betas=tuple(betas),
+                               lzz_bound=float(lzz(*args)), op_norms=ops, L0=l0, L1=l1)
+
+
+def activation_constants(name: str) -> tuple[float, float]:
+    """``(L0, L1)`` of an activation as floats; ReLU (no Lipschitz derivative) raises."""
+    name = one_of("activation", str(name).lower(), list(ACTIVATION_CONSTANTS))
+    consts = ACTIVATION_CONSTANTS_EXACT[name]
+    if consts is None:
+        raise InvalidArgument("activation", name, "has no Lipschitz derivative (Assumption E "
+                              "fails), so Corollary 4 gives no bound",
+                              hint="use a smooth activation such as 'elu', 'softplus' or 'tanh'")
+    return float(consts[0]), float(consts[1])
+
+
+def smoothness_for_activation(op_norms: Sequence[float], activation: str | Sequence[str]
+                              ) -> SmoothnessConstants:
+    """:func:`smoothness_constants` with the same activation for every layer (or one per layer).
+    The last layer of a classifier is usually linear: pass e.g. ``["elu", "elu", "identity"]``."""
+    n = len(list(op_norms))
+    acts = [activation] * n if isinstance(activation, str) else list(activation)
+    if len(acts) != n:
+        raise InvalidArgument("activation", acts, f"must name one activation per layer ({n})")
+    consts = [activation_constants(a) for a in acts]
+    return smoothness_constants(op_norms, [c[0] for c in consts], [c[1] for c in consts])
