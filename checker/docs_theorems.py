@@ -22,7 +22,13 @@ _KIND_WORDS = {
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Escape table pipes and square brackets (reliability tags such as [D] must not be read
+    as Markdown link references)."""
+    return _br(str(text).replace("|", "\\|").replace("\n", " "))
+
+
+def _br(text: str) -> str:
+    return str(text).replace("[", "\\[").replace("]", "\\]")
 
 
 _TRUST_HEADINGS = {
@@ -51,11 +57,11 @@ def _static_trust(node) -> list[tuple[str, str]]:
 
 
 def _statement_block(stmt) -> list[str]:
-    lines = [f"### `{stmt.id}` — {stmt.title}", "",
-             f"*{stmt.paper}*, {stmt.reference}. Reliability **{stmt.reliability}**; "
+    lines = [f"### `{stmt.id}` — {_br(stmt.title)}", "",
+             f"*{_br(stmt.paper)}*, {_br(stmt.reference)}. Reliability **{_br(stmt.reliability)}**; "
              f"form **{stmt.form}**.", ""]
     if stmt.summary:
-        lines += [stmt.summary, ""]
+        lines += [_br(stmt.summary), ""]
     body = []
     for name, expr in stmt.exprs:
         body.append(f"{name} =")
@@ -98,8 +104,8 @@ def render_pages() -> dict[str, str]:
     for thm in THEOREMS:
         index.append(f"| [{_md_escape(thm.title)}]({thm.docs_slug}.md) | {_md_escape(thm.paper)} | "
                      f"{_md_escape(thm.reliability)} | `{thm.node}` |")
-        lines = [f"# {thm.title}", "", f"**Paper:** {thm.paper}  ", f"**Reference:** {thm.reference}  ",
-                 f"**Reliability:** {thm.reliability}  ",
+        lines = [f"# {_br(thm.title)}", "", f"**Paper:** {_br(thm.paper)}  ", f"**Reference:** {_br(thm.reference)}  ",
+                 f"**Reliability:** {_br(thm.reliability)}  ",
                  f"**Outline:** `proofs/{thm.outline}`, node `{thm.node}`", "",
                  "## Statements in the bound library", ""]
         for sid in thm.statements:
