@@ -212,7 +212,17 @@ def _cache_key(n: Node, spec, quick: bool) -> str:
             import inspect
 
             mod = inspect.getsourcefile(experiments.get(spec.options["name"]).func)
-            payload["experiment_src"] = hashlib.sha256(Path(mod).read_bytes()).hexdigest() if mod else None
+            if not mod:
+                return ""
+            # The verdict depends on everything the experiment builds on: hash every source file
+            # of its package (e.g. checker/gan/) and of the bound library it may read formulas from.
+            h = hashlib.sha256()
+            pkg = Path(mod).resolve().parent
+            for root in (pkg, pkg.parent / "bounds", pkg.parent / "wrm"):
+                for f in sorted(root.rglob("*.py")) if root.is_dir() else []:
+                    h.update(str(f.relative_to(pkg.parent)).encode())
+                    h.update(f.read_bytes())
+            payload["experiment_src"] = h.hexdigest()
         except Exception:  # noqa: BLE001 - unknown experiments are never cached
             return ""
     if spec.kind == "library":

@@ -44,6 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--mode", default="numpy", help="numpy (default), exact or mpmath")
     p.add_argument("--dps", default="50", help="decimal digits for --mode mpmath")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(_parser=p)
     return p
 
 
@@ -187,6 +188,15 @@ def run(args) -> int:
     from checker.bounds.evaluate import parse_number
     from checker.io import to_jsonable
 
+    if any(t in ("-h", "--help") for t in (args.rest or [])):  # `checker bound ID --help`
+        print(args._parser.format_help().rstrip())
+        if args.id and not args.id.startswith("-"):
+            stmt = get(args.id)
+            print(f"\nparameters of {stmt.id}:")
+            for prm in stmt.params:
+                default = "" if prm.default is None else f" (default {prm.default})"
+                print(f"  {prm.cli:<14} {prm.description}{default}")
+        return 0
     params = _split(args.rest or [], args)
     if args.list:
         return _list(args)
