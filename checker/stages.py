@@ -158,18 +158,12 @@ def stage_birthday(ctx: StageContext) -> StageResult:
                        figures=figures)
 
 
-@contextlib.contextmanager
 def _one_thread():
     """Small models train and attack far faster on one intra-op thread (thread hand-offs
-    dominate on 28-parameter networks); restore the caller's setting afterwards."""
-    import torch
+    dominate on 28-parameter networks)."""
+    from checker.threads import torch_threads
 
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+    return torch_threads(1)
 
 
 # -- 5. training -------------------------------------------------------------------------------

@@ -120,18 +120,23 @@ def hessian_lambda_max(model, z, y, *, iters: int = 30, seed: int = 0,
         abs_max = torch.maximum(abs_max, nrm)
         keep = (nrm > 0).reshape((n,) + (1,) * (v.ndim - 1))
         v = torch.where(keep, v_new, v)
-    # Stage 2: shifted iteration for the largest algebraic eigenvalue.
+    # Stage 2: shifted iteration for the largest algebraic eigenvalue, from three starts (the
+    # first random vector, a second random vector and stage 1's vector): a single start can be
+    # nearly orthogonal to the top eigenvector, and every Rayleigh quotient is a lower estimate
+    # of lambda_max, so their maximum is too.
     shift = abs_max.reshape((n,) + (1,) * (z.ndim - 1))
-    v, _ = _normalise(v0)
+    v1 = torch.randn(z.shape, generator=gen, dtype=torch.float64).to(dtype=z.dtype, device=z.device)
     lam = torch.full((n,), -float("inf"), dtype=z.dtype, device=z.device)
-    for _ in range(iters):
-        hv = hvp(v)
-        lam = torch.maximum(lam, _flat_dot(v, hv))  # Rayleigh quotient of H (v is a unit vector)
-        w = hv + shift * v
-        v_new, nrm = _normalise(w)
-        keep = (nrm > 0).reshape((n,) + (1,) * (v.ndim - 1))
-        v = torch.where(keep, v_new, v)
-    lam = torch.maximum(lam, _flat_dot(v, hvp(v)))
+    for start in (v0, v1, v):
+        u, _ = _normalise(start)
+        for _ in range(iters):
+            hu = hvp(u)
+            lam = torch.maximum(lam, _flat_dot(u, hu))  # Rayleigh quotient of H (u is a unit vector)
+            w = hu + shift * u
+            u_new, nrm = _normalise(w)
+            keep = (nrm > 0).reshape((n,) + (1,) * (u.ndim - 1))
+            u = torch.where(keep, u_new, u)
+        lam = torch.maximum(lam, _flat_dot(u, hvp(u)))
     # Rayleigh quotients are also lower estimates of the norm.
     abs_max = torch.maximum(abs_max, lam.abs())
     return HessianEstimate(lambda_max=lam.detach(), abs_max=abs_max.detach(), iters=iters)

@@ -20,14 +20,10 @@ SMALL_MODEL_PARAMS = 200_000
 def threads_for(model):
     import torch
 
+    from checker.threads import torch_threads
+
     params = list(model.parameters())
     small = sum(p.numel() for p in params) < SMALL_MODEL_PARAMS
     on_cpu = not params or params[0].device.type == "cpu"
-    before = torch.get_num_threads()
-    try:
-        if small and on_cpu and before != 1:
-            torch.set_num_threads(1)
+    with torch_threads(1 if (small and on_cpu) else torch.get_num_threads()):
         yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)

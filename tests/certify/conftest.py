@@ -9,11 +9,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _single_thread():
-    import torch
+    from checker.threads import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(before)

@@ -4,14 +4,11 @@ machine is shared (2 cores), which otherwise slows these tests by orders of magn
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from checker.threads import torch_threads
+
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(before)
