@@ -94,6 +94,25 @@ def _domain_ok(value, domain: str) -> bool:
     return True
 
 
+def _combine3(rel, vals: list) -> bool | None:
+    """Three-valued And/Or/Not: ``None`` (undecided) never becomes True or False by itself."""
+    if isinstance(rel, sp.Not):
+        return None if vals[0] is None else not vals[0]
+    if isinstance(rel, sp.And):
+        return False if False in vals else (None if None in vals else True)
+    return True if True in vals else (None if None in vals else False)
+
+
+def _sign_verdict(lo, hi, *, strict: bool, is_eq: bool) -> bool | None:
+    """Verdict of ``h >= 0`` (``> 0`` if strict, ``== 0`` if is_eq) from a rigorous enclosure
+    [lo, hi] of h; ``None`` when the enclosure does not decide it."""
+    if is_eq:
+        return False if (lo > 0 or hi < 0) else None
+    if strict:
+        return True if lo > 0 else (False if hi <= 0 else None)
+    return True if lo >= 0 else (False if hi < 0 else None)
+
+
 def _decide(rel_or_expr, prec: int = DEFAULT_PREC) -> bool | None:
     """Truth value of a closed relation / boolean: exact when sympy decides it, else a rigorous
     interval evaluation of both sides; ``None`` when undecided."""
@@ -102,12 +121,7 @@ def _decide(rel_or_expr, prec: int = DEFAULT_PREC) -> bool | None:
     if rel_or_expr is sp.false or rel_or_expr is False:
         return False
     if isinstance(rel_or_expr, (sp.And, sp.Or, sp.Not)):
-        vals = [_decide(a, prec) for a in rel_or_expr.args]
-        if isinstance(rel_or_expr, sp.Not):
-            return None if vals[0] is None else not vals[0]
-        if isinstance(rel_or_expr, sp.And):
-            return False if False in vals else (None if None in vals else True)
-        return True if True in vals else (None if None in vals else False)
+        return _combine3(rel_or_expr, [_decide(a, prec) for a in rel_or_expr.args])
     h, strict, is_eq = _relation_parts(rel_or_expr)
     h = sp.simplify(h.doit()) if h.has(sp.Sum, sp.Product) else h
     if h.free_symbols:
@@ -126,11 +140,7 @@ def _decide(rel_or_expr, prec: int = DEFAULT_PREC) -> bool | None:
     lo, hi = _iv_bounds(hs, {}, prec)
     if lo is None:
         return None
-    if is_eq:
-        return False if (lo > 0 or hi < 0) else None
-    if strict:
-        return True if lo > 0 else (False if hi <= 0 else None)
-    return True if lo >= 0 else (False if hi < 0 else None)
+    return _sign_verdict(lo, hi, strict=strict, is_eq=is_eq)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,12 +595,7 @@ def _too_small(box, ints) -> bool:
 
 def _box_truth(rel, box, prec) -> bool | None:
     if isinstance(rel, (sp.And, sp.Or, sp.Not)):
-        vals = [_box_truth(a, box, prec) for a in rel.args]
-        if isinstance(rel, sp.Not):
-            return None if vals[0] is None else not vals[0]
-        if isinstance(rel, sp.And):
-            return False if False in vals else (None if None in vals else True)
-        return True if True in vals else (None if None in vals else False)
+        return _combine3(rel, [_box_truth(a, box, prec) for a in rel.args])
     if rel in (sp.true, sp.false):
         return bool(rel)
     h, strict, is_eq = _relation_parts(rel)
@@ -599,11 +604,7 @@ def _box_truth(rel, box, prec) -> bool | None:
     lo, hi = _iv_bounds(h.doit(), box, prec)
     if lo is None:
         return None
-    if is_eq:
-        return False if (lo > 0 or hi < 0) else None
-    if strict:
-        return True if lo > 0 else (False if hi <= 0 else None)
-    return True if lo >= 0 else (False if hi < 0 else None)
+    return _sign_verdict(lo, hi, strict=strict, is_eq=is_eq)
 
 
 def _property(node: Node, spec: CheckSpec) -> CheckResult:
