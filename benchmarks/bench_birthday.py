@@ -10,7 +10,6 @@ rows. On CPU s = 10^5 is not run at all (the blocked search would take ~30 min o
 
 from __future__ import annotations
 
-import time
 
 import torch
 
@@ -86,10 +85,3 @@ def run(*, quick: bool) -> list[Row]:
         rows += _bench(10_000, cuda, repeat=3, run_naive=True)
         rows += _bench(100_000, cuda, repeat=1, run_naive=False)
     return rows
-
-
-if __name__ == "__main__":  # pragma: no cover
-    t0 = time.perf_counter()
-    for r in run(quick=True):
-        print(r)
-    print(f"total {time.perf_counter() - t0:.1f}s")

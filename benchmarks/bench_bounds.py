@@ -108,8 +108,3 @@ def run(*, quick: bool) -> list[Row]:
         _case("arora-mstar", "m_star", 10**6, n_naive, repeat),
         _scalar_loop_case(10**6, 20_000 if quick else 100_000, repeat),
     ]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    for row in run(quick=True):
-        print(row)

@@ -89,12 +89,3 @@ def run(*, quick: bool) -> list[Row]:
     if "cuda" not in devices:
         rows[0].extra["note"] = "CUDA code path skipped: no GPU on this machine"
     return rows
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import time
-
-    t0 = time.perf_counter()
-    for r in run(quick=True):
-        print(r)
-    print(f"{time.perf_counter() - t0:.1f} s")

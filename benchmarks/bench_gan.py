@@ -95,10 +95,3 @@ def run(*, quick: bool) -> list[Row]:
     if torch.cuda.is_available():
         rows += _device_rows(torch.device("cuda"), m=m, n=4 * n, n_naive=8, repeat=5)
     return rows
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    for row in run(quick="--full" not in sys.argv):
-        print(row)

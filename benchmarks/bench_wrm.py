@@ -109,8 +109,3 @@ def run(*, quick: bool) -> list[Row]:
     finally:
         torch.set_num_threads(before)
     return rows
-
-
-if __name__ == "__main__":  # pragma: no cover
-    for row in run(quick=True):
-        print(row)

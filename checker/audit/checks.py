@@ -479,7 +479,6 @@ def _replay(node: Node, point: dict) -> dict:
     """Re-evaluate domains, hypotheses and claim exactly at ``point`` (sympy Rationals)."""
     st = node.statement
     subs = {st.symbols[k]: v for k, v in point.items() if k in st.symbols}
-    point_names = set(point)
     for name, v in point.items():
         if name in st.domains and not _domain_ok(v, st.domains[name]):
             return {"replayed": False, "why": f"{name}={v} violates its domain {st.domains[name]}"}

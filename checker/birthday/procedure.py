@@ -28,8 +28,7 @@ each trial's randomness is derived from ``(seed, s, trial)``.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

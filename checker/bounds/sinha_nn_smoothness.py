@@ -46,7 +46,6 @@ the same as floats; derived by us [D]):
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 

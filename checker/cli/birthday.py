@@ -94,7 +94,7 @@ def _setup(args):
     image_shape = None
     if args.source in ("uniform", "skewed"):
         if args.samples:
-            raise InvalidArgument("--samples", args.samples, f"is only used with --source samples")
+            raise InvalidArgument("--samples", args.samples, "is only used with --source samples")
         N = DEFAULT_SUPPORT[args.source] if args.support is None else args.support
         if args.source == "uniform":
             src = uniform_source(N, d=args.d, noise_std=args.noise_std, seed=args.seed)

@@ -138,7 +138,7 @@ def _print_human(cert, fig, what_if=None) -> None:
         f"  worst-case loss found       {cert.worst_case_loss:.6g}   (clean loss {cert.clean_loss:.6g})",
         f"  L_zz bound (Corollary 4)    {'none' if cert.lzz_bound is None else f'{cert.lzz_bound:.6g}'}",
         f"  mu = 2 gamma - L_zz         {'none' if cert.mu is None else f'{cert.mu:.6g}'}",
-        f"  not strongly concave        "
+        "  not strongly concave        "
         + ("not estimated" if cert.fraction_not_strongly_concave is None else
            f"{100 * cert.fraction_not_strongly_concave:.1f}% of points (Hessian power-iteration "
            f"estimate >= 2 gamma; largest estimate {cert.hessian_lambda_max_max:.4g})"),

@@ -99,9 +99,7 @@ def budget_sweep(model, x, y, *, attack: str = "pgm", norm: str = "2",
 def wrm_sweep(model, x, y, *, gammas: Sequence[float], steps: int = 16,
               batch_size: int = 500, loss_fn=None) -> WRMSweep:
     """The Lagrangian (WRM) attack, official schedule, at each ``γ_adv``."""
-    import torch
 
-    from checker.wrm.inner import InnerConfig, maximize_inner
 
     gammas = tuple(positive("gamma_adv", g) for g in gammas)
     if not gammas:

@@ -139,7 +139,7 @@ def figure1(*, out, full: bool = False, seed: int = 0, device="auto") -> dict[st
         results["panels"][act] = panel
         lines.append(f"{act}: spread std/mean of boundary radius " + ", ".join(
             f"{m.upper()} {panel[m]['spread']:.3f}" for m in METHOD_ORDER) +
-            f"; mean radius " + ", ".join(f"{m.upper()} {panel[m]['mean_radius'] or float('nan'):.3f}" for m in METHOD_ORDER))
+            "; mean radius " + ", ".join(f"{m.upper()} {panel[m]['mean_radius'] or float('nan'):.3f}" for m in METHOD_ORDER))
     sym = results["panels"]["elu"]["most_symmetric"]
     results["finding"] = {
         "paper_claim": "WRM with ELU gives the most symmetric (axisymmetric) boundary, pushed outward",

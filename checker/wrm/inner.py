@@ -53,7 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from checker.errors import InvalidArgument
-from checker.validate import integer, nonnegative, one_of, positive
+from checker.validate import integer, one_of, positive
 from checker.wrm._mode import frozen_eval
 
 __all__ = ["InnerConfig", "InnerResult", "maximize_inner", "transport_cost",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checker.certify.hessian import hessian_lambda_max

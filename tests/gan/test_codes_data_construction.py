@@ -111,7 +111,9 @@ def test_build_pair_api_and_determinism():
     assert pair.noise_indices.tolist() == [7, 15, 23, 31, 39, 47, 55, 63]
     g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
     a, b = pair.sample(50, generator=g1), pair.sample(50, generator=g2, ideal=True)
-    assert a.shape == (50, 64)
+    assert a.shape == b.shape == (50, 64)
+    # same codes: the ReLU and the ideal generator copy z into the noise pixels identically
+    assert torch.equal(a[:, pair.noise_indices], b[:, pair.noise_indices])
     same = build_pair(d_tilde=8, m=20, seed=5)
     assert torch.equal(same.pool, pair.pool)
     z = pair.sample_codes(10, generator=torch.Generator().manual_seed(0))

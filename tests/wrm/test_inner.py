@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 import torch
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.errors import InvalidArgument
