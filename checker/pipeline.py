@@ -60,7 +60,8 @@ class RunConfig:
 @dataclass(frozen=True, kw_only=True)
 class Check:
     """One verdict of a stage. ``evidence`` says what kind of evidence backs it:
-    ``exact`` (exact arithmetic), ``tested`` (sampled / property-tested), ``measured``
+    ``exact`` (exact arithmetic), ``computed`` (a float64 computation whose rounding is not
+    bounded), ``tested`` (sampled / property-tested), ``measured``
     (an experiment's measured quantity compared with a stated criterion), ``audit``."""
 
     name: str

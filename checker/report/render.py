@@ -17,6 +17,7 @@ __all__ = ["render_html", "render_markdown", "render_json", "write_report", "EVI
 #: by interval arithmetic, and what was only tested.
 EVIDENCE_WORDS = {
     "exact": "exact arithmetic",
+    "computed": "computed in float64 (rounding not bounded; not a proof)",
     "tested": "sampled / property-tested (not a proof)",
     "measured": "measured in an experiment (not a proof)",
     "audit": "proof audit (see trust report)",
@@ -77,6 +78,7 @@ def render_html(result, *, out: Path) -> str:
              f"{result.seconds:.1f} s ({'paper-scale' if result.config.full else 'quick'} settings, "
              f"seed {result.config.seed}).</p>",
              "<p class='muted'>Wording: <b>exact</b> = established by exact arithmetic; "
+             "<b>computed</b> = a float64 computation whose rounding is not bounded; "
              "<b>tested</b>/<b>measured</b> = sampled evidence, never a proof; what the proof "
              "outlines take on trust is listed per theorem in the audit section.</p>",
              "<nav>" + "".join(f"<a href='#{_esc(s.stage)}'>{_esc(s.title)}</a>" for s in result.stages)
