@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import checker
-from checker.errors import CheckerError
 from checker.io import ensure_dir, fingerprint, read_json, write_json
 from checker.validate import integer, one_of
 
@@ -212,9 +211,9 @@ def run_pipeline(config: RunConfig, *, on_stage: Callable[[str, str], None] | No
         s0 = time.perf_counter()
         try:
             res = stage.func(ctx)
-        except CheckerError:
-            raise
         except Exception as exc:  # a stage crashed: report it as a failed stage, keep going
+            # (bad user input is rejected by RunConfig before any stage runs; an error raised
+            # inside a stage, a CheckerError included, is the stage failing, not bad usage)
             res = StageResult(stage=stage.name, title=stage.title,
                               error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
         res = replace(res, seconds=time.perf_counter() - s0, cached=False)

@@ -35,14 +35,6 @@ def _cli(argv: list[str]) -> tuple[int, dict[str, Any]]:
     return code, json.loads(text.splitlines()[-1])
 
 
-def _figures(ctx: StageContext, folder: Path, captions: dict[str, str] | None = None) -> dict[str, str]:
-    figs = {}
-    for p in sorted(folder.glob("*.png")):
-        caption = (captions or {}).get(p.name, p.stem.replace("_", " "))
-        figs[caption] = ctx.rel(p)
-    return figs
-
-
 # -- 1. bounds -----------------------------------------------------------------------------
 def stage_bounds(ctx: StageContext) -> StageResult:
     """Evaluate both papers' bounds at a default parameter set and cross-check exact vs float."""
@@ -173,8 +165,7 @@ def stage_training(ctx: StageContext) -> StageResult:
     argv = ["train", "--figure", "1", "--out", str(out), "--seed", str(ctx.config.seed)]
     if ctx.config.full:
         argv.append("--full")
-    with _one_thread():
-        code, info = _cli(argv)
+    code, info = _cli(argv)  # training picks one thread for small models itself
     panels = info["data"]["panels"]
     checks = []
     panels = {act: {m: r for m, r in methods.items() if isinstance(r, dict)} for act, methods in panels.items()}

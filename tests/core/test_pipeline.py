@@ -79,3 +79,14 @@ def test_failed_check_fails_the_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pl, "STAGES", (Stage(name="x", title="X", func=bad, sources=()),))
     assert not run_pipeline(RunConfig(out=tmp_path)).passed
+
+
+def test_checker_error_inside_a_stage_is_a_failed_stage_not_bad_usage(tmp_path, monkeypatch):
+    from checker.errors import CheckError
+
+    def broken(ctx):
+        raise CheckError("`checker gan` failed (exit 2): something inside the stage")
+
+    monkeypatch.setattr(pl, "STAGES", (Stage(name="x", title="X", func=broken, sources=()),))
+    res = run_pipeline(RunConfig(out=tmp_path))
+    assert not res.passed and "CheckError" in res.stages[0].error
