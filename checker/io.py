@@ -40,12 +40,32 @@ def ensure_dir(path: str | os.PathLike, name: str = "out") -> Path:
     return p
 
 
+def _umask() -> int:
+    """The process umask: from /proc on Linux (no side effect), else by setting and restoring
+    it (there is no read-only call)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    The file gets the mode an ordinary ``open(path, "w")`` would give it (``0o666`` minus the
+    umask, usually ``0o644``), not the ``0o600`` of :func:`tempfile.mkstemp`.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

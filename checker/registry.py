@@ -22,7 +22,7 @@ class Theorem:
     ``node``: id of the theorem node inside that outline.
     ``experiments``: names in :mod:`checker.experiments` that check it on built objects.
     ``docs``: docs page slug (``docs/theorems/<slug>.md``, generated).
-    ``reliability``: tag of the statement's source as in ``shared/reference`` ([P], [P via S],
+    ``reliability``: tag of the statement's source as in docs/math/sources.md ([P], [P via S],
     [A], [S], [R], [D]).
     """
 
@@ -48,7 +48,7 @@ THEOREMS: tuple[Theorem, ...] = (
         title="Encoder-decoder GANs: a small-support generator and a tiny encoder fool every "
               "L-Lipschitz discriminator of p parameters",
         paper="Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651)",
-        reference="Theorem 1 (Main); explicit constants: project derivation (reference §2.2, §4)",
+        reference="Theorem 1 (Main); explicit constants: checker's own derivation (docs/math/arora-thm1.md, \"Derivation of the explicit constants\" and \"Proof chain\")",
         statements=("arora-thm1", "arora-mstar", "arora-mcdiarmid", "arora-encoder-size",
                     "arora-generator-size", "arora-ramp-width", "arora-ramp-mass"),
         outline="arora_thm1.toml",
@@ -131,7 +131,7 @@ THEOREMS: tuple[Theorem, ...] = (
         title="Smoothness constants of neural networks (Proposition 5, Corollary 4)",
         paper="Sinha, Namkoong, Volpi, Duchi, arXiv 1710.10571v5",
         reference="§4, eqs. (19)-(21), Proposition 5, Corollary 4",
-        statements=("sinha-nn-smoothness",),
+        statements=("sinha-nn-smoothness", "sinha-cor4-tight"),
         outline="sinha.toml",
         node="sinha.cor4",
         experiments=("sinha.lzz_bound_dominates_hessian",),

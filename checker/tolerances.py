@@ -85,7 +85,8 @@ BIRTHDAY_SUPPORT_FACTOR = 2.0
 WRM_FLOAT64_SLACK = 1e-10
 
 #: Gradient-norm tolerance to which the inner solver is run when compared with a closed form:
-#: with modulus mu the gap is <= tol^2/(2 mu) and ||z - z*|| <= tol/mu (sinha2018.md §8.3).
+#: with modulus mu the gap is <= tol^2/(2 mu) and ||z - z*|| <= tol/mu (docs/math/sinha.md,
+#: "What makes a computed certificate sound").
 WRM_INNER_GRAD_TOL = 1e-9
 
 #: Relative rounding slack when a perturbation's norm is compared with its budget eps: the

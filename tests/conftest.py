@@ -45,6 +45,9 @@ settings.load_profile(_profile)
 
 # Library code must not depend on the working directory: run every test from a scratch dir.
 os.environ.setdefault("CHECKER_PROGRESS", "0")
+# Deterministic torch algorithms (and the cuBLAS workspace) for the whole suite: tests compare
+# runs bit for bit (see checker.device).
+os.environ.setdefault("CHECKER_DETERMINISTIC", "1")
 
 
 @pytest.fixture(autouse=True)
@@ -66,12 +69,13 @@ def pytest_collection_modifyitems(config, items):
     has_cuda = None
     has_browser = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
-        if "gpu" in item.keywords:
+        # markers, not keywords: every test under tests/gpu/ has the keyword "gpu" (its folder)
+        if item.get_closest_marker("gpu") is not None:
             if has_cuda is None:
                 has_cuda = _has_cuda()
             if not has_cuda:
                 item.add_marker(skip_gpu)
-        if "browser" in item.keywords and not has_browser:
+        if item.get_closest_marker("browser") is not None and not has_browser:
             item.add_marker(skip_browser)
 
 

@@ -4,7 +4,8 @@ Public API::
 
     from checker.audit import audit, render_html, render_graph, trust_report, parse_formula
     result = audit()                # the repository's proofs/, all checks, with cache
-    result.passed, result.theorems["arora.thm1"].trust
+    result.passed, result.theorems["sinha.thm2"].status_text, result.theorems["sinha.thm2"].trust
+    from checker.audit import words   # the trust vocabulary, defined once
 
 See ``docs/guide/audit.md`` and ``docs/guide/outlines.md``.
 """

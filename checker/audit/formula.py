@@ -24,6 +24,7 @@ No paper is formalised here; this module is infrastructure of the auditor.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Mapping
 
 import sympy as sp
@@ -44,6 +45,12 @@ MAX_DIGITS = 40
 MAX_COUNT = 10 ** 5
 #: Deepest nesting accepted.
 MAX_DEPTH = 60
+#: Largest exact number (in bits of numerator plus denominator) a literal sub-expression may
+#: build; estimated *before* powers, factorials and binomials are evaluated, and checked after
+#: every product (towers like ``(2**64)**64**...`` and long products of literals stop here).
+MAX_BITS = 20_000
+#: Largest numeric range of Sum/Product bounds (terms evaluated one by one).
+MAX_TERMS = 10_000
 
 
 def _sum(f, i, a, b):
@@ -113,14 +120,18 @@ class _Walker:
             if op is ast.Sub:
                 return left - right
             if op is ast.Mult:
-                return left * right
+                return self._bits(left * right, n)
             if op is ast.Div:
                 if right == 0:
                     self.fail("divides by zero", n)
-                return left / right
+                return self._bits(left / right, n)
             if op is ast.Pow:
                 if right.is_number and right.is_Integer and abs(int(right)) > MAX_POWER:
                     self.fail(f"has an exponent larger than {MAX_POWER}", n)
+                if left.is_Rational and right.is_Integer:
+                    est = (int(left.p).bit_length() + int(left.q).bit_length()) * abs(int(right))
+                    if est > MAX_BITS:
+                        self.fail(f"power of a literal would have about {est} bits (cap {MAX_BITS})", n)
                 if right.is_number and not right.is_Integer and left.is_number and left.is_Integer \
                         and abs(int(left)) > 10 ** 6:
                     self.fail("has a numeric power too large to evaluate", n)
@@ -221,11 +232,26 @@ class _Walker:
                 for k, val in enumerate(args):
                     if val.is_number and (not val.is_finite or abs(val) > MAX_COUNT):
                         self.fail(f"{fname}: numeric argument {k + 1} exceeds {MAX_COUNT}", n)
+                if fname == "factorial" and args[0].is_Integer and args[0] > 2:
+                    a = int(args[0])
+                    est = int(a * math.log2(a))
+                    if est > MAX_BITS:
+                        self.fail(f"factorial({a}) would have about {est} bits (cap {MAX_BITS})", n)
+                if fname == "binomial" and args[0].is_Integer and args[0] > 2 and int(args[0]) > MAX_BITS:
+                    self.fail(f"binomial({args[0]}, .) would have more than {MAX_BITS} bits", n)
+                if fname in ("Sum", "Product") and args[2].is_Integer and args[3].is_Integer \
+                        and int(args[3]) - int(args[2]) > MAX_TERMS:
+                    self.fail(f"{fname} over more than {MAX_TERMS} terms", n)
             try:
                 return ctor(*args)
             except (TypeError, ValueError) as exc:
                 self.fail(f"{fname}: {exc}", n)
         self.fail(f"syntax {type(n).__name__} is not allowed", n)
+
+    def _bits(self, v, at):
+        if isinstance(v, sp.Rational) and int(v.p).bit_length() + int(v.q).bit_length() > MAX_BITS:
+            self.fail(f"builds a number of more than {MAX_BITS} bits", at)
+        return v
 
     def _need_expr(self, v, at):
         if not isinstance(v, sp.Expr):
@@ -260,6 +286,13 @@ def parse_formula(text: object, symbols: Mapping[str, sp.Basic], *, file: str | 
         raise OutlineError("formula is empty", file=file, node=node)
     if "\x00" in text:
         raise OutlineError("formula contains a NUL character", file=file, node=node)
+    if not text.isascii():
+        bad = next(c for c in text if not c.isascii())
+        # Python folds identifiers with NFKC ('ℯ' -> 'e', '𝜋' -> 'π'): a look-alike letter could
+        # silently become another symbol or a constant, so formulas are ASCII only.
+        raise OutlineError(f"formula {text!r}: non-ASCII character {bad!r} (U+{ord(bad):04X}) is not allowed "
+                           "(look-alike letters fold to other names); write names in ASCII",
+                           file=file, node=node)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:

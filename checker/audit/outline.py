@@ -2,9 +2,13 @@
 
 An outline file has an ``[outline]`` table and an array of ``[[node]]`` tables. Every node has an
 ``id``, a ``kind`` (:data:`NODE_KINDS`), a ``provenance`` (paper, version, where, reliability tag
-as in ``shared/reference``), an optional ``statement`` (declared ``symbols`` with domains, ordered
-``define`` abbreviations, ``hypotheses`` and a ``claim``), two kinds of dependency edge
-(``uses_statement`` and ``uses_proof``, as in Lean's blueprint) and ``checks``. Formula strings
+as in docs/math/sources.md), an optional ``statement`` (declared ``symbols`` with domains, ordered
+``define`` abbreviations, ``hypotheses`` and a ``claim``, which may be a conjunction of
+comparisons), two kinds of dependency edge (``uses_statement`` and ``uses_proof``, as in Lean's
+blueprint), ``uses`` (the claims a derivation uses, each with an explicit substitution of its
+symbols: these edges carry logic, see :mod:`checker.audit.auditor`), ``expressible`` (false when
+the formula language cannot state the node's result: its status is then at most "stated") and
+``checks``. Formula strings
 are parsed by :func:`checker.audit.formula.parse_formula` (never evaluated as code).
 
 Statuses are derived by the auditor; a hand-written ``status`` key is rejected, and so is every
@@ -59,11 +63,20 @@ DOMAINS: Mapping[str, dict] = {
     "nonnegative_integer": {"integer": True, "nonnegative": True},
 }
 
-#: reliability tags of ``shared/reference`` accepted in ``provenance.reliability``
+#: reliability tags (docs/math/sources.md) accepted in ``provenance.reliability``
 RELIABILITY = ("P", "P via S", "A", "S", "R", "D", "C", "R, standard")
 
 _NODE_KEYS = ("id", "kind", "title", "provenance", "statement", "uses_statement", "uses_proof",
-              "checks", "paper_statement", "variant", "expect", "slide", "notes")
+              "uses", "expressible", "checks", "paper_statement", "variant", "expect", "slide", "notes")
+_USES_KEYS = ("node", "subs")
+
+#: Caps on check options (issue 13: no option may make a check run unboundedly).
+MAX_TIMEOUT_MS = 120_000
+MAX_BOXES = 200_000
+MAX_EXAMPLES = 100_000
+PREC_RANGE = (24, 4096)
+#: Largest |endpoint| and denominator of a box or evaluation point.
+MAX_ENDPOINT = 10 ** 12
 _STATEMENT_KEYS = ("symbols", "define", "hypotheses", "claim", "text")
 _PROV_KEYS = ("paper", "version", "where", "reliability")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
@@ -121,6 +134,8 @@ class Node:
     uses_statement: tuple[str, ...]
     uses_proof: tuple[str, ...]
     checks: tuple[CheckSpec, ...]
+    uses: tuple[tuple[str, Mapping[str, str]], ...] = ()
+    expressible: bool = True
     paper_statement: str = ""
     variant: tuple[str, ...] = ()
     expect: str = ""
@@ -130,7 +145,7 @@ class Node:
 
     @property
     def deps(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.uses_statement + self.uses_proof))
+        return tuple(dict.fromkeys(self.uses_statement + self.uses_proof + tuple(u for u, _ in self.uses)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +209,9 @@ def _parse_statement(raw, file, nid) -> Statement:
     symbols: dict[str, sp.Symbol] = {}
     domains: dict[str, str] = {}
     for name, dom in syms_raw.items():
+        if not name.isascii():
+            raise _err(f"symbol name {name!r} must be ASCII (look-alike letters fold to other names)",
+                       file, nid)
         if not name.isidentifier() or name.startswith("_"):
             raise _err(f"symbol name {name!r} must be an identifier without leading underscore", file, nid)
         if name in ("pi", "E") or name in __import__("checker.audit.formula", fromlist=["x"]).FUNCTIONS:
@@ -211,7 +229,7 @@ def _parse_statement(raw, file, nid) -> Statement:
     if not isinstance(def_raw, dict):
         raise _err("statement.define must be a table name = formula", file, nid)
     for name, text in def_raw.items():
-        if name in table or not name.isidentifier() or name.startswith("_"):
+        if name in table or not name.isascii() or not name.isidentifier() or name.startswith("_"):
             raise _err(f"define {name!r}: name is not a fresh identifier", file, nid)
         expr = parse_formula(_formula_text(text, f"define {name}", file, nid), table, file=file, node=nid)
         if not isinstance(expr, sp.Expr):
@@ -227,15 +245,57 @@ def _parse_statement(raw, file, nid) -> Statement:
     claim = None
     if "claim" in raw:
         text = _formula_text(raw["claim"], "statement.claim", file, nid)
-        claim = parse_formula(text, table, file=file, node=nid)
-        if not isinstance(claim, sp.core.relational.Relational):
-            raise _err(f"claim {text!r} must be a single comparison (< <= > >= ==)", file, nid)
+        claim = parse_formula(text, table, file=file, node=nid, allow_bool=True)
+        if not _is_conjunction(claim):
+            raise _err(f"claim {text!r} must be a comparison (< <= > >= ==) or a conjunction of "
+                       "comparisons joined by 'and'", file, nid)
+        _check_real(claim, f"claim {text!r}", file, nid)
+    for h in hyps:
+        _check_real(h, "hypothesis", file, nid)
     src = {"symbols": dict(syms_raw), "define": {k: str(v) for k, v in def_raw.items()},
            "hypotheses": list(raw.get("hypotheses") or []),
            "claim": str(raw.get("claim")) if "claim" in raw else None}
     return Statement(symbols=symbols, domains=domains, defines=defines, hypotheses=tuple(hyps),
                      claim=claim, text=_str(raw.get("text"), "statement.text", file, nid, required=False),
                      source=src)
+
+
+def _is_conjunction(v) -> bool:
+    if isinstance(v, sp.And):
+        return all(_is_conjunction(a) for a in v.args)
+    return isinstance(v, sp.core.relational.Relational) and not isinstance(v, sp.Unequality)
+
+
+def _check_real(v, what, file, nid):
+    """Comparisons of non-real numbers (e.g. ``sqrt(-1) < 1``) are rejected at load time."""
+    if v.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise _err(f"{what}: contains a number that is not a finite real (I, oo, zoo or nan)", file, nid)
+    for sub in sp.preorder_traversal(v):
+        if isinstance(sub, sp.Expr) and sub.is_number and sub.is_real is False:
+            raise _err(f"{what}: {sp.sstr(sub)[:60]} is not a real number (comparisons are over the reals)",
+                       file, nid)
+
+
+def _parse_uses(raw, file, nid) -> tuple:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _err("uses must be an array of tables { node = ..., subs = { symbol = formula } }", file, nid)
+    out = []
+    for k, u in enumerate(raw):
+        if not isinstance(u, dict):
+            raise _err(f"uses[{k}] must be a table", file, nid)
+        _check_keys(u, _USES_KEYS, f"uses[{k}]", file, nid)
+        target = _str(u.get("node"), f"uses[{k}].node", file, nid)
+        subs = u.get("subs", {})
+        if not isinstance(subs, dict):
+            raise _err(f"uses[{k}].subs must be a table symbol = formula", file, nid)
+        for name, val in subs.items():
+            if not isinstance(name, str) or not name.isascii():
+                raise _err(f"uses[{k}].subs: key {name!r} must be an ASCII symbol name", file, nid)
+            _formula_text(val, f"uses[{k}].subs.{name}", file, nid)
+        out.append((target, {n: _formula_text(v, f"uses[{k}].subs.{n}", file, nid) for n, v in subs.items()}))
+    return tuple(out)
 
 
 def _parse_check(raw, k, file, nid, statement: Statement) -> CheckSpec:
@@ -271,15 +331,25 @@ def _parse_check(raw, k, file, nid, statement: Statement) -> CheckSpec:
                     if isinstance(v, float):
                         raise _err(f"checks[{k}].{key}.{name}: write {v!r} as a string so it is exact",
                                    file, nid)
+                    if isinstance(v, str) and (len(v) > 40 or not v.isascii()):
+                        raise _err(f"checks[{k}].{key}.{name}: {v[:40]!r} is not a short exact rational", file, nid)
                     try:
-                        sp.Rational(str(v))
-                    except (TypeError, ValueError):
+                        q = sp.Rational(str(v))
+                    except (TypeError, ValueError, SyntaxError, sp.SympifyError):
                         raise _err(f"checks[{k}].{key}.{name}: {v!r} is not an exact rational", file, nid) from None
+                    if not q.is_Rational or abs(q.p) > MAX_ENDPOINT * q.q or q.q > MAX_ENDPOINT:
+                        raise _err(f"checks[{k}].{key}.{name}: {v!r} exceeds the cap |value| <= 10^12 "
+                                   "(denominator <= 10^12)", file, nid)
                 if key == "box" and sp.Rational(str(val[0])) > sp.Rational(str(val[1])):
                     raise _err(f"checks[{k}].box.{name}: low > high", file, nid)
     for key in ("max_boxes", "max_examples", "seed", "timeout_ms", "prec"):
         if key in opts and (isinstance(opts[key], bool) or not isinstance(opts[key], int) or opts[key] < 0):
             raise _err(f"checks[{k}].{key} must be a nonnegative integer", file, nid)
+    caps = {"timeout_ms": (1, MAX_TIMEOUT_MS), "max_boxes": (1, MAX_BOXES), "max_examples": (1, MAX_EXAMPLES),
+            "prec": PREC_RANGE, "seed": (0, 2 ** 32 - 1)}
+    for key, (lo, hi) in caps.items():
+        if key in opts and not lo <= opts[key] <= hi:
+            raise _err(f"checks[{k}].{key}={opts[key]} must be between {lo} and {hi}", file, nid)
     if kind == "symbolic":
         for s in _str_list(opts.get("slack"), f"checks[{k}].slack", file, nid):
             if s not in statement.source["hypotheses"]:
@@ -325,6 +395,17 @@ def _parse_node(raw, file) -> Node:
         raise _err("a cited node needs a check of kind 'cited' naming the result and reference", file, nid)
     if kind == "assumption" and not any(c.kind == "assumed" for c in checks):
         raise _err("an assumption node needs a check of kind 'assumed' with a reason", file, nid)
+    if kind == "definition" and (statement.claim is not None or statement.hypotheses or checks):
+        raise _err("a definition node may declare symbols and abbreviations only: a claim, hypothesis "
+                   "or check belongs on a lemma/step node that is checked", file, nid)
+    expressible = raw.get("expressible", True)
+    if not isinstance(expressible, bool):
+        raise _err(f"expressible must be true or false, got {expressible!r}", file, nid)
+    if not expressible and statement.claim is not None:
+        raise _err("a node with expressible = false may not carry a claim (its statement is prose)", file, nid)
+    uses = _parse_uses(raw.get("uses"), file, nid)
+    if uses and statement.claim is None:
+        raise _err("'uses' lists the claims a derivation uses; the node needs a statement.claim", file, nid)
     expect = _str(raw.get("expect"), "expect", file, nid, required=False)
     if kind == "erratum":
         if expect not in ("refuted", "confirmed"):
@@ -342,7 +423,7 @@ def _parse_node(raw, file) -> Node:
                 uses_proof=_str_list(raw.get("uses_proof"), "uses_proof", file, nid),
                 checks=checks, paper_statement=_str(raw.get("paper_statement"), "paper_statement", file,
                                                     nid, required=False),
-                variant=variant, expect=expect,
+                variant=variant, expect=expect, uses=uses, expressible=expressible,
                 slide=_str(raw.get("slide"), "slide", file, nid, required=False),
                 notes=_str(raw.get("notes"), "notes", file, nid, required=False), raw=raw)
 
@@ -353,6 +434,8 @@ def parse_outline_text(text: str, *, file: str = "<string>") -> Outline:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OutlineError(f"not valid TOML: {exc}", file=file) from None
+    except RecursionError:
+        raise OutlineError("not valid TOML: nested too deeply", file=file) from None
     _check_keys(data, ("outline", "node"), "file", file, None)
     meta = data.get("outline")
     if not isinstance(meta, dict):

@@ -1,9 +1,10 @@
 """Rendering of an :class:`~checker.audit.auditor.AuditResult`: DOT text, PNG/SVG drawings
 (matplotlib + networkx layouts; graphviz is not required) and a self-contained HTML report.
 
-Colours follow Lean's blueprint: the border shows the statement axis (``ready`` green,
-``stated`` blue), the fill the proof axis (``fully checked`` dark green, ``checked`` light
-green, ``checkable`` light blue, ``stated`` white, ``refuted``/``failed`` red).
+Colours: the border shows the statement axis (``ready`` green, ``stated`` blue, as in Lean's
+blueprint); the fill shows the weakest leaf the node rests on (:data:`checker.audit.words.COLOURS`:
+proved dark green ... assumed orange), white for ``stated``, grey for definitions and red for
+refuted, failed, vacuous, undecided, timed-out or erroring nodes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from checker.audit.auditor import AuditResult
 
 __all__ = ["render_graph", "render_html", "FILL", "BORDER"]
 
-FILL = {"fully checked": "#1CAC78", "checked": "#9CEC8B", "checkable": "#A3D6FF", "stated": "#FFFFFF",
-        "refuted": "#FF6B6B", "failed": "#FF6B6B"}
+from checker.audit.words import BAD_STATUSES, COLOURS
+
+FILL = {**{f"rests on {k}": v for k, v in COLOURS.items()}, "stated": "#FFFFFF", "defined": "#DDDDDD",
+        "not established": "#FF6B6B"}
+
+
+def fill_of(rep) -> str:
+    """The fill colour of a node report (weakest leaf; white/grey/red for the other statuses)."""
+    if rep.status in BAD_STATUSES:
+        return FILL["not established"]
+    if rep.status in ("stated", "defined"):
+        return FILL[rep.status]
+    return COLOURS[rep.weakest]
 BORDER = {"ready": "#2E8B57", "stated": "#1F6FD1"}
 SHAPE = {"definition": "box", "assumption": "box", "cited": "note", "erratum": "octagon"}
 
@@ -25,9 +37,9 @@ SHAPE = {"definition": "box", "assumption": "box", "cited": "note", "erratum": "
 def _dot(result: AuditResult) -> str:
     lines = ["digraph audit {", "  rankdir=BT;", '  node [style=filled, fontname="Helvetica"];']
     for nid, rep in result.nodes.items():
-        lab = f"{nid}\\n{rep.status}{' (variant)' if rep.variant else ''}"
+        lab = f"{nid}\\n{rep.status_text}{' (variant)' if rep.variant else ''}"
         lines.append(f'  "{nid}" [label="{lab}", shape={SHAPE.get(rep.kind, "ellipse")}, '
-                     f'fillcolor="{FILL[rep.status]}", color="{BORDER[rep.border]}", penwidth=2];')
+                     f'fillcolor="{fill_of(rep)}", color="{BORDER[rep.border]}", penwidth=2];')
     for u, v, d in result.graph.edges(data=True):
         style = "dashed" if d["kind"] == "statement" else "solid"
         lines.append(f'  "{u}" -> "{v}" [style={style}];')
@@ -65,7 +77,7 @@ def _draw(result: AuditResult, fmt: str) -> bytes:
     nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[e for e in g.edges if g.edges[e]["kind"] == "statement"],
                            arrows=True, style="dashed", alpha=0.5)
     nx.draw_networkx_nodes(g, pos, ax=ax, nodelist=nodes, node_size=500,
-                           node_color=[FILL[result.nodes[v].status] for v in nodes],
+                           node_color=[fill_of(result.nodes[v]) for v in nodes],
                            edgecolors=[BORDER[result.nodes[v].border] for v in nodes], linewidths=2.5)
     nx.draw_networkx_labels(g, pos, ax=ax, font_size=6)
     handles = [Patch(facecolor=c, edgecolor="black", label=f"fill: {k}") for k, c in FILL.items()]
@@ -110,9 +122,10 @@ def render_html(result: AuditResult, *, graph: bool = True) -> str:
            "<h1>checker audit report</h1>",
            f"<p>Overall: <b class='{'ok' if result.passed else 'bad'}'>{'PASSED' if result.passed else 'FAILED'}"
            f"</b> &mdash; {len(result.nodes)} nodes, {len(result.theorems)} theorems, {len(result.errata)} errata; "
-           f"allow-list: <code>{_e(result.allowlist)}</code>. 'checked' means the node's checks passed: proved by a "
-           "tool (symbolic, smt-nra, interval, exact-eval), tested (property, experiment) or trusted (cited, "
-           "assumed); the trust report of each theorem lists which.</p>"]
+           f"allow-list: <code>{_e(result.allowlist)}</code>. 'fully checked' means every leaf a result rests on "
+           "is proved (symbolic, SMT, exact evaluation, interval on the whole stated domain); otherwise the status "
+           "says what it is checked modulo (assumed, cited, experiment, tested, box-only); the trust report of "
+           "each theorem lists the leaves its checks actually used.</p>"]
     if result.errors:
         out.append("<h2>Errors</h2><ul>" + "".join(f"<li class='bad'>{_e(e)}</li>" for e in result.errors) + "</ul>")
     if graph and len(result.nodes):
@@ -123,8 +136,8 @@ def render_html(result: AuditResult, *, graph: bool = True) -> str:
     for t in result.theorems.values():
         trust = "<br>".join(f"<code>{_e(k)}</code>: {_e(', '.join(v))}" for k, v in t.trust.items())
         out.append(f"<tr><td><b>{_e(t.id)}</b><br>{_e(t.title)}</td><td class='{'ok' if t.passed else 'bad'}'>"
-                   f"{_e(t.status)}</td><td>{trust}</td><td class='bad'>{_e(', '.join(t.disallowed))}</td></tr>")
-    out.append("</table><h2>Errata (seed slides versus the papers)</h2><table><tr><th>erratum</th><th>slide</th>"
+                   f"{_e(t.status_text)}</td><td>{trust}</td><td class='bad'>{_e(', '.join(t.disallowed))}</td></tr>")
+    out.append("</table><h2>Errata (restatements versus the papers)</h2><table><tr><th>erratum</th><th>slide</th>"
                "<th>expected</th><th>outcome</th><th>evidence</th></tr>")
     for e in result.errata.values():
         out.append(f"<tr><td>{_e(e.id)}<br>{_e(e.title)}</td><td>{_e(e.slide)}</td><td>{_e(e.expect)}</td>"
@@ -133,7 +146,7 @@ def render_html(result: AuditResult, *, graph: bool = True) -> str:
     for nid, rep in result.nodes.items():
         n = rep.node
         st = n.statement
-        out.append(f"<h3 id='{_e(nid)}'>{_e(nid)} <small>({_e(rep.kind)}; {_e(rep.status)}; border {_e(rep.border)}"
+        out.append(f"<h3 id='{_e(nid)}'>{_e(nid)} <small>({_e(rep.kind)}; {_e(rep.status_text)}; border {_e(rep.border)}"
                    f"{'; variant' if rep.variant else ''})</small></h3><p>{_e(rep.title)}</p>")
         out.append(f"<p><small>{_e(n.provenance.paper)}, {_e(n.provenance.version)}, {_e(n.provenance.where)}, "
                    f"{_e(n.provenance.reliability)}</small></p>")
@@ -196,13 +209,13 @@ def render_theorem_graph(result: AuditResult, node_id: str, *, fmt: str = "png")
     for n, (x, y) in pos.items():
         rep = result.nodes[n]
         ax.text(x, y, n, ha="center", va="center", fontsize=7, zorder=3,
-                bbox=dict(boxstyle="round,pad=0.3", fc=FILL.get(rep.status, "#FFFFFF"),
+                bbox=dict(boxstyle="round,pad=0.3", fc=fill_of(rep),
                           ec=BORDER.get(rep.border, "#000000"), lw=1.8))
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.6, len(layers) - 0.4)
     ax.set_axis_off()
-    present = {result.nodes[n].status for n in g}
-    handles = [Patch(facecolor=c, edgecolor="black", label=f"fill: {k}") for k, c in FILL.items() if k in present]
+    present = {fill_of(result.nodes[n]) for n in g}
+    handles = [Patch(facecolor=c, edgecolor="black", label=f"fill: {k}") for k, c in FILL.items() if c in present]
     handles += [Patch(facecolor="white", edgecolor=c, linewidth=2, label=f"border: {k}") for k, c in BORDER.items()]
     handles += [Line2D([], [], ls="--", color="grey", label="statement dependency"),
                 Line2D([], [], ls="-", color="grey", label="proof dependency")]

@@ -1,5 +1,5 @@
 """The birthday-paradox test of a generator's support size (Arora & Zhang 2017; Arora,
-Risteski, Zhang, ICLR 2018, §6 of ``shared/reference/arora2018.md``).
+Risteski, Zhang, ICLR 2018, docs/math/birthday.md).
 
 Modules: :mod:`~checker.birthday.sources` (fresh draws), :mod:`~checker.birthday.pairs`
 (exact blocked closest-pair search), :mod:`~checker.birthday.calibrate` (threshold on real

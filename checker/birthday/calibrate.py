@@ -1,8 +1,8 @@
 r"""Duplicate threshold calibrated on real held-out data, with its false-alarm rate.
 
-Arora & Zhang 2017, §6.1 of ``shared/reference/arora2018.md`` [A]: the authors flag the most
+Arora & Zhang 2017, docs/math/birthday.md, "The procedure" [A]: the authors flag the most
 similar pairs and decide duplicates *by eye*. ``checker`` replaces the eye by a threshold whose
-false-alarm rate is measured on real data (``anchors.md`` §e.9; design [R]):
+false-alarm rate is measured on real data (design [R]):
 
 .. math::
 

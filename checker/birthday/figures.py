@@ -1,6 +1,6 @@
 """PNG grids of flagged pairs for the visual-inspection step of the birthday test.
 
-Arora & Zhang 2017, §6.1 of ``shared/reference/arora2018.md`` [A], step 3: the flagged pairs
+Arora & Zhang 2017, docs/math/birthday.md, "The procedure" [A], step 3: the flagged pairs
 are saved as images and inspected by a human. Each pair is shown as two images side by side,
 labelled with its rank and distance. Images are reshaped to ``(r, r)`` when ``d = r*r`` (or to ``image_shape``),
 otherwise drawn as a 1-pixel-high strip. matplotlib's Agg backend; nothing is shown on screen.

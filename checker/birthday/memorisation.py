@@ -1,6 +1,6 @@
 r"""Memorisation check: generated samples against the training set.
 
-Arora & Zhang 2017, §6.4 of ``shared/reference/arora2018.md`` [A]: for the duplicates found on
+Arora & Zhang 2017, docs/math/birthday.md, "Reported results" [A]: for the duplicates found on
 CelebA "the nearest training images differ", so the small support is not memorisation. This
 module measures it (design [R]): for each generated sample :math:`g_r`,
 

@@ -1,7 +1,7 @@
 r"""The birthday-paradox test of support size, end to end.
 
-Arora & Zhang 2017 (arXiv 1706.08224) and Arora, Risteski, Zhang, ICLR 2018, §6 of
-``shared/reference/arora2018.md``. The paper's procedure [A]: draw :math:`s` samples, flag the
+Arora & Zhang 2017 (arXiv 1706.08224) and Arora, Risteski, Zhang, ICLR 2018, docs/math/birthday.md,
+"The procedure". The paper's procedure [A]: draw :math:`s` samples, flag the
 most similar pairs, inspect them, repeat; if duplicates appear with probability
 :math:`\ge 1/2`, suspect a support of about :math:`s^2`. ``checker``'s version [R]:
 
@@ -38,7 +38,7 @@ import torch
 
 from checker.birthday.calibrate import Threshold, fixed_threshold
 from checker.birthday.memorisation import Memorisation, memorisation_check
-from checker.birthday.pairs import closest_pairs, pairs_within
+from checker.birthday.pairs import closest_pairs, pairs_within, squared_threshold
 from checker.birthday.sources import apply_feature_map, as_source
 from checker.birthday.stats import (
     Interval,
@@ -350,10 +350,10 @@ def run_birthday_test(source, *, threshold: Threshold | float,
         f = r["flagged"]
         if f is None:
             continue
-        dist = np.sqrt(f["sq"].numpy())
-        flagged.append(FlaggedPairs(s=r["s"], i=f["i"].numpy(), j=f["j"].numpy(), distance=dist,
+        sq = f["sq"].numpy()
+        flagged.append(FlaggedPairs(s=r["s"], i=f["i"].numpy(), j=f["j"].numpy(), distance=np.sqrt(sq),
                                     left=f["left"].numpy(), right=f["right"].numpy(),
-                                    within_threshold=dist <= thr.value))
+                                    within_threshold=sq <= squared_threshold(thr.value)))
     efc = None if thr.pair_false_alarm is None else pairs_total * thr.pair_false_alarm.value
     if thr.pair_false_alarm is None:
         notes.append("threshold not calibrated: its false-alarm rate is unknown")

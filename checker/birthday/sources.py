@@ -1,9 +1,9 @@
 r"""Sample sources for the birthday-paradox test: fresh draws, never a re-indexed fixed pool.
 
-Arora & Zhang 2017 / Arora, Risteski, Zhang, ICLR 2018, §6.1 of
-``shared/reference/arora2018.md`` [A]: step 1 draws a sample of size :math:`s` *from the
+Arora & Zhang 2017 / Arora, Risteski, Zhang, ICLR 2018, docs/math/birthday.md,
+"The procedure" [A]: step 1 draws a sample of size :math:`s` *from the
 generator*. Public snippets instead sub-sample a fixed pool *with replacement*, so index
-collisions create fake zero-distance duplicates (``anchors.md`` §e.9). Here every trial calls
+collisions create fake zero-distance duplicates. Here every trial calls
 the generator afresh; a finite set of saved samples is sub-sampled *without* replacement.
 
 A source has ``draw(n, *, generator) -> Tensor (n, d)`` (float64) and a ``name``. Provided:

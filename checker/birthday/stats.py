@@ -1,7 +1,8 @@
 r"""Statistics of the birthday-paradox test: intervals, the 1/2 crossing, support estimates,
 and the non-uniformity flag.
 
-Arora & Zhang 2017 / Arora, Risteski, Zhang, ICLR 2018, §6 of ``shared/reference/arora2018.md``.
+Arora & Zhang 2017 / Arora, Risteski, Zhang, ICLR 2018, docs/math/birthday.md
+("Collision formulas", "T-b as reported").
 The collision formulas are [R, standard] and come from :mod:`checker.bounds.birthday` (single
 source of truth); T-b is the heuristic reported by a secondary source [S]. The estimators and
 the non-uniformity test are the project's design [R].

@@ -1,7 +1,14 @@
 r"""The birthday-paradox test of support size (Arora & Zhang 2017; Arora, Risteski, Zhang ICLR 2018).
 
-Reference: arora2018.md §6.2 (standard formulas, [R, standard]) and §6.3 (theorems T-a, T-b as
-reported by a secondary source [S], and the project's checks [D]).
+Reference: docs/math/birthday.md (standard formulas, [R, standard]; theorems T-a, T-b as reported
+by a secondary source [S]; the project's checks [D]).
+
+Numerics: the products are evaluated as cumulative sums of :math:`\log(1-i/N)` (``log1p``), one
+table per distinct :math:`N` for a whole vector of sample sizes, and probabilities close to 0
+through ``expm1`` (a collision probability of :math:`3\cdot10^{-30}` keeps its digits). The
+high-precision reference uses :math:`\log\prod_{i<M}(1-i/N)=\ln\Gamma(N)-\ln\Gamma(N-M+1)-(M-1)\ln N`
+in mpmath. Both are registered with :func:`checker.bounds.evaluate.register_numeric` and tested
+against the exact sympy product.
 
 Statements
 ----------
@@ -29,7 +36,7 @@ Statements
     :math:`N` atoms of equal mass :math:`\rho/N` plus an atomless remainder.
 ``birthday-ta`` (form ``reported``, [S]; **false for** :math:`\rho<1`)
     T-a as reported: :math:`\Pr[\text{coll}]\ge1-\exp(-(M^2-M)\rho/(2N))`. Kept only so the audit
-    can refute it (counterexamples in reference §6.3).
+    can refute it (counterexamples in docs/math/birthday.md).
 
 Symbols: ``N`` support size, ``M`` sample size, ``q`` target collision probability, ``rate``
 observed collision rate (:math:`\gamma` in the reference; renamed to avoid Sinha's
@@ -40,11 +47,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import sympy as sp
 
+from checker.bounds import tolerances as tol
 from checker.bounds._common import ARORA_BIRTHDAY
-from checker.bounds.evaluate import evaluate
-from checker.bounds.statement import Param, Statement, register
+from checker.bounds.evaluate import evaluate, register_numeric
+from checker.bounds.statement import Flag, Param, Statement, register
 from checker.validate import integer, positive_int, probability
 
 __all__ = ["COLLISION", "EXP_BOUND", "SAMPLE_SIZE", "INVERSION", "TB", "MASS_LOWER_BOUND", "TA",
@@ -76,10 +85,11 @@ COLLISION = register(Statement(
     id="birthday-collision",
     title="Collision probability of M uniform samples from N items",
     summary="P[no collision] = prod_{i<M} (1 - i/N)",
-    paper=ARORA_BIRTHDAY, reference="reference arora2018.md §6.2 [R, standard]",
+    paper=ARORA_BIRTHDAY, reference="docs/math/birthday.md, standard formulas [R, standard]",
     reliability="[R, standard]", form="derived",
     params=(P_N, P_M),
     exprs=(("collision", 1 - NO_COLLISION), ("no_collision", NO_COLLISION)),
+    senses=(("collision", "ge"), ("no_collision", "le")),
     assumed=("samples are i.i.d. and uniform on N items",),
     module=__name__,
 ))
@@ -88,11 +98,12 @@ EXP_BOUND = register(Statement(
     id="birthday-exp-bound",
     title="Exponential upper bound on the no-collision probability",
     summary="P[no collision] <= exp(-M(M-1)/(2N))",
-    paper=ARORA_BIRTHDAY, reference="reference arora2018.md §6.2 [R, standard]",
+    paper=ARORA_BIRTHDAY, reference="docs/math/birthday.md, standard formulas [R, standard]",
     reliability="[R, standard]", form="derived",
     params=(P_N, P_M),
     exprs=(("bound", sp.exp(-M * (M - 1) / (2 * N))),
            ("collision_lower_bound", 1 - sp.exp(-M * (M - 1) / (2 * N)))),
+    senses=(("bound", "le"), ("collision_lower_bound", "ge")),
     relations=(("bound", sp.Le(sp.Symbol("P_no_collision"), sp.exp(-M * (M - 1) / (2 * N)))),),
     module=__name__,
 ))
@@ -101,10 +112,11 @@ SAMPLE_SIZE = register(Statement(
     id="birthday-sample-size",
     title="Sample size for a collision probability q (uniform on N items)",
     summary="M = (1 + sqrt(1 + 8 N ln(1/(1-q))))/2 suffices (about 1.18 sqrt(N) for q = 1/2)",
-    paper=ARORA_BIRTHDAY, reference="reference arora2018.md §6.2 [R, standard]",
+    paper=ARORA_BIRTHDAY, reference="docs/math/birthday.md, standard formulas [R, standard]",
     reliability="[R, standard]", form="derived",
     params=(P_N, P_q),
     exprs=(("M_sufficient", (1 + sp.sqrt(1 + 8 * N * sp.log(1 / (1 - q)))) / 2),),
+    senses=(("M_sufficient", "le"),),
     notes=("sufficient by the exp bound; sample_size_for() returns the exact smallest M",),
     module=__name__,
 ))
@@ -113,7 +125,7 @@ INVERSION = register(Statement(
     id="birthday-inversion",
     title="Support size from an observed collision rate (uniform inversion)",
     summary="N ~ M(M-1) / (2 ln(1/(1-rate))); about 0.72 M^2 at rate 1/2",
-    paper=ARORA_BIRTHDAY, reference="reference arora2018.md §6.2 [R, standard]",
+    paper=ARORA_BIRTHDAY, reference="docs/math/birthday.md, standard formulas [R, standard]",
     reliability="[R, standard]", form="derived",
     params=(P_M, P_rate),
     exprs=(("N", M * (M - 1) / (2 * _y)),),
@@ -126,13 +138,15 @@ TB = register(Statement(
     title="T-b (as reported): support estimate from an observed collision rate",
     summary="N <= 2 M rho^2 / ((-3 + sqrt(9 + 24 ln(1/(1-rate))/M)) - 2M(1-rho)^2); vacuous "
             "when the denominator is <= 0",
-    paper=ARORA_BIRTHDAY, reference="ICLR 2018 birthday theorem as reported by D. Ray [S]; "
-                                    "reference arora2018.md §6.3",
+    paper=ARORA_BIRTHDAY, reference="ICLR 2018 birthday theorem as reported by a secondary "
+                                    "source [S]; docs/math/birthday.md",
     reliability="[S]", form="reported",
     params=(P_M, P_rate, P_rho),
     exprs=(("N", sp.Piecewise((2 * M * rho**2 / _tb_den, _tb_den > 0), (sp.oo, True))),
            ("denominator", _tb_den),
            ("vacuity_threshold", sp.sqrt(_tb_first / (2 * M)))),
+    flags=(Flag(kind="vacuous", when=sp.Le(_tb_den, 0), exprs=("N",),
+                message="T-b's denominator is <= 0: the estimate is +infinity (says nothing)"),),
     hidden=("'realistic assumptions on parameters' of the source are not stated",),
     notes=("a heuristic inversion: with rho=1 it solves the second-order expansion "
            "y ~ M^2/(2N) + M^3/(6N^2) for N [D]",
@@ -144,10 +158,11 @@ MASS_LOWER_BOUND = register(Statement(
     id="birthday-mass-lower-bound",
     title="Rigorous collision lower bound when N items carry mass rho",
     summary="P[coll] >= 1 - E_{K~Bin(M,rho)} prod_{i<K}(1 - i/N)",
-    paper=ARORA_BIRTHDAY, reference="project derivation, reference arora2018.md §6.3 [D]",
+    paper=ARORA_BIRTHDAY, reference="project derivation, docs/math/birthday.md [D]",
     reliability="[D]", form="derived",
     params=(P_N, P_rho, P_M),
     exprs=(("bound", 1 - _mass_sum),),
+    senses=(("bound", "ge"),),
     notes=("equality for N atoms of mass rho/N each plus an atomless remainder",),
     module=__name__,
 ))
@@ -155,13 +170,16 @@ MASS_LOWER_BOUND = register(Statement(
 TA = register(Statement(
     id="birthday-ta",
     title="T-a (as reported; false for rho < 1): collision lower bound from a heavy set",
-    summary="P[coll] >= 1 - exp(-(M^2-M) rho/(2N)) (refuted for rho < 1, reference §6.3)",
-    paper=ARORA_BIRTHDAY, reference="ICLR 2018 birthday theorem as reported by D. Ray [S]; "
-                                    "reference arora2018.md §6.3",
+    summary="P[coll] >= 1 - exp(-(M^2-M) rho/(2N)) (refuted for rho < 1, docs/math/birthday.md)",
+    paper=ARORA_BIRTHDAY, reference="ICLR 2018 birthday theorem as reported by a secondary "
+                                    "source [S]; docs/math/birthday.md",
     reliability="[S]", form="reported",
     params=(P_N, P_rho, P_M),
     exprs=(("bound", 1 - sp.exp(-(M**2 - M) * rho / (2 * N))),
            ("bound_rho_squared", 1 - sp.exp(-(M**2 - M) * rho**2 / (2 * N)))),
+    flags=(Flag(kind="outside_domain", when=sp.Lt(rho, 1), exprs=("bound",),
+                message="T-a as reported is false for rho < 1 (counterexample (N, rho, M) = "
+                        "(1, 0.1, 2)); this value is not a valid lower bound"),),
     notes=("kept only to be refuted: (N, rho, M) = (1, 0.1, 2) has true collision probability "
            "0.01 < 0.0952",
            "correct for rho = 1 (Schur-concavity and 1 - x <= exp(-x))"),
@@ -188,19 +206,40 @@ def exp_upper_bound(N: int, M: int) -> float:
     return float(evaluate(EXP_BOUND, N=N, M=M, name="bound").value)
 
 
+def _collision_at_least(N: int, M: int, q: float) -> bool:
+    """Exact predicate ``P[collision](N, M) >= q`` (``q`` a float, taken exactly): exact rational
+    arithmetic within the exact budget, else mpmath at a precision that settles the sign."""
+    import mpmath
+
+    from checker.bounds.evaluate import mp_reference
+
+    if M > N:
+        return True
+    if M <= 1:
+        return q <= 0
+    if (M - 1) * 2 * max(N.bit_length(), 1) <= tol.EXACT_BITS_BUDGET:
+        return 1 - _exact_no_collision(sp.Integer(N), sp.Integer(M)) >= sp.Rational(q)
+    ref, dps, _ = mp_reference(COLLISION, "collision", {"N": N, "M": M})
+    with mpmath.workdps(dps):
+        return bool(ref >= mpmath.mpf(q))
+
+
 def sample_size_for(q: float, N: int) -> int:
-    """The smallest ``M`` with collision probability ≥ ``q`` for ``N`` uniform items
-    (exact search on the product formula, bracketed by the exp-bound sample size)."""
+    """The smallest ``M`` with collision probability ≥ ``q`` for ``N`` uniform items.
+
+    Bounded doubling from the exp-bound sample size, then integer bisection on the **exact**
+    predicate (``≥``, decided in rational arithmetic within the exact budget, else in
+    high-precision mpmath); at most ``N + 1`` (where the collision probability is 1)."""
     q = probability("q", q)
     N = positive_int("N", N)
     hi = math.ceil(float(evaluate(SAMPLE_SIZE, N=N, q=q, name="M_sufficient").value))
     hi = min(max(hi, 2), N + 1)
     lo = 1  # collision probability of one sample is 0 < q
-    while collision_probability(N, hi) < q:  # float safety: the exp bound is sufficient
-        hi += 1
+    while not _collision_at_least(N, hi, q):  # the exp bound is sufficient; float safety only
+        lo, hi = hi, min(2 * hi, N + 1)
     while hi - lo > 1:  # invariant: P(lo) < q <= P(hi)
         mid = (lo + hi) // 2
-        if collision_probability(N, mid) >= q:
+        if _collision_at_least(N, mid, q):
             hi = mid
         else:
             lo = mid
@@ -223,7 +262,7 @@ def tb_vacuity_threshold(M: int, rate: float) -> float:
 
 
 def mass_collision_lower_bound(N: int, rho: float, M: int, *, exact: bool = False):
-    """Rigorous ``1 − E_{K~Bin(M,ρ)} ∏_{i<K}(1 − i/N)`` (reference §6.3 [D])."""
+    """Rigorous ``1 − E_{K~Bin(M,ρ)} ∏_{i<K}(1 − i/N)`` (docs/math/birthday.md [D])."""
     N, M = positive_int("N", N), integer("M", M, min_value=1)
     return evaluate(MASS_LOWER_BOUND, N=N, rho=rho, M=M, name="bound",
                     mode="exact" if exact else "numpy").value
@@ -232,3 +271,148 @@ def mass_collision_lower_bound(N: int, rho: float, M: int, *, exact: bool = Fals
 def ta_reported_bound(N: int, rho: float, M: int) -> float:
     """T-a as reported, ``1 − exp(−(M²−M)ρ/(2N))`` (false for ρ < 1; kept to refute it)."""
     return float(evaluate(TA, N=N, rho=rho, M=M, name="bound").value)
+
+
+# -- numerics: cumulative log-sums (float64), log-gamma (mpmath), exact products -----------------
+def _log_nc_float(N: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """log prod_{i<M}(1 - i/N) (-inf for M > N), vectorised: one cumulative log1p table per
+    distinct N (O(max M) work per N), the log-gamma closed form in mpmath for larger M."""
+    N, M = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(M, dtype=float))
+    out = np.full(N.shape, -np.inf)
+    spent = 0  # total table length built so far (bounded by CUMSUM_TERMS_BUDGET)
+    for n in np.unique(N):
+        mask = N == n
+        ms = M[mask]
+        res = np.full(ms.shape, -np.inf)
+        ok = ms <= n
+        if ok.any():
+            mmax = int(ms[ok].max())
+            if spent + mmax <= tol.CUMSUM_TERMS_BUDGET:
+                spent += mmax
+                table = np.concatenate(([0.0], np.cumsum(np.log1p(-np.arange(1, mmax) / n))))
+                res[ok] = table[ms[ok].astype(np.int64) - 1]
+            else:
+                res[ok] = [_log_nc_mp_float(n, m) for m in ms[ok]]
+        out[mask] = res
+    return out
+
+
+def _log_nc_mp(N, M):
+    import mpmath
+
+    N, M = int(N), int(M)
+    if M > N:
+        return mpmath.ninf
+    if M <= 1:
+        return mpmath.mpf(0)
+    # prod_{i=1}^{M-1} (N-i)/N = Gamma(N) / (Gamma(N-M+1) N^(M-1)); extra digits keep N exact
+    with mpmath.workdps(mpmath.mp.dps + 2 * len(str(N))):
+        v = mpmath.loggamma(N) - mpmath.loggamma(N - M + 1) - (M - 1) * mpmath.log(N)
+    return +v
+
+
+def _log_nc_mp_float(n: float, m: float) -> float:
+    import mpmath
+
+    digits = 30 + len(str(int(n)))
+    with mpmath.workdps(digits):
+        return float(_log_nc_mp(int(n), int(m)))
+
+
+def _exact_no_collision(N: sp.Integer, M: sp.Integer) -> sp.Rational:
+    N, M = int(N), int(M)
+    if M > N:
+        return sp.Integer(0)
+    num = 1
+    for i in range(1, M):
+        num *= N - i
+    return sp.Rational(num, N ** max(M - 1, 0))
+
+
+def _vec_coll(N, M):
+    return -np.expm1(_log_nc_float(N, M))
+
+
+def _vec_nocoll(N, M):
+    return np.exp(_log_nc_float(N, M))
+
+
+def _mp_coll(N, M):
+    import mpmath
+
+    return -mpmath.expm1(_log_nc_mp(N, M))
+
+
+def _mp_nocoll(N, M):
+    import mpmath
+
+    return mpmath.exp(_log_nc_mp(N, M))
+
+
+register_numeric("birthday-collision", "collision", vec=_vec_coll, mp=_mp_coll,
+                 exact=lambda N, M: 1 - _exact_no_collision(N, M))
+register_numeric("birthday-collision", "no_collision", vec=_vec_nocoll, mp=_mp_nocoll,
+                 exact=_exact_no_collision)
+
+
+def _mass_float_one(n: float, r: float, m: float) -> float:
+    from scipy.special import gammaln, logsumexp, xlog1py, xlogy
+
+    m_i = int(m)
+    # terms with K > N vanish (no collision-free sample of more than N items): sum K <= min(M, N)
+    k_max = int(min(m_i, n))
+    if k_max > tol.CUMSUM_TERMS_BUDGET:
+        from checker.errors import InvalidArgument
+
+        raise InvalidArgument("M", m_i, f"and N={int(n)} give {k_max + 1:,} terms; the mass bound "
+                              f"is evaluated for min(M, N) <= {tol.CUMSUM_TERMS_BUDGET:,}")
+    k = np.arange(k_max + 1, dtype=float)
+    logpmf = (gammaln(m_i + 1) - gammaln(k + 1) - gammaln(m_i - k + 1)
+              + xlogy(k, r) + xlog1py(m_i - k, -r))
+    logp = _log_nc_float(np.full(k.shape, n), np.maximum(k, 1))
+    s = logsumexp(logpmf + logp)
+    return float(-np.expm1(s))
+
+
+def _vec_mass(N, rho, M):
+    N, rho, M = np.broadcast_arrays(np.asarray(N, float), np.asarray(rho, float),
+                                    np.asarray(M, float))
+    out = np.empty(N.shape)
+    for t in np.ndindex(N.shape):
+        out[t] = _mass_float_one(N[t], rho[t], M[t])
+    return out
+
+
+def _mp_mass(N, rho, M):
+    import mpmath
+
+    N, M = int(N), int(M)
+    if M > tol.MASS_MP_TERMS:
+        return None
+    total = mpmath.mpf(0)
+    log_p = mpmath.mpf(0)
+    for k_ in range(M + 1):
+        if k_ >= 2:
+            log_p = mpmath.ninf if k_ > N else log_p + mpmath.log1p(-mpmath.mpf(k_ - 1) / N)
+        if log_p == mpmath.ninf:
+            break
+        total += mpmath.binomial(M, k_) * rho**k_ * (1 - rho) ** (M - k_) * mpmath.exp(log_p)
+    return 1 - total
+
+
+def _exact_mass(N, rho, M):
+    N, M = int(N), int(M)
+    rho = sp.Rational(rho)
+    total = sp.Integer(0)
+    p = sp.Integer(1)
+    for k_ in range(M + 1):
+        if k_ >= 2:
+            p = p * sp.Rational(N - (k_ - 1), N) if k_ <= N else sp.Integer(0)
+        if p == 0:
+            break
+        total += sp.binomial(M, k_) * rho**k_ * (1 - rho) ** (M - k_) * p
+    return 1 - total
+
+
+register_numeric("birthday-mass-lower-bound", "bound", vec=_vec_mass, mp=_mp_mass,
+                 exact=_exact_mass)

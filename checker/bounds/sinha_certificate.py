@@ -1,5 +1,5 @@
 r"""The robustness certificate of Sinha, Namkoong, Duchi (ICLR 2018; arXiv 1710.10571): Theorem 3,
-eqs. (11)-(13), weak duality (reference sinha2018.md §1.3, §4.3).
+eqs. (11)-(13), weak duality (docs/math/sinha.md, Theorem 3).
 
 Statements
 ----------
@@ -8,9 +8,12 @@ Statements
 
     with probability :math:`\ge1-e^{-t}`. The computable part is the certificate
     :math:`\gamma\rho+\mathbb E_{\widehat P_n}[\phi_\gamma]`; :math:`\epsilon_n(t)` involves the
-    unspecified constants :math:`b_1,b_2` (``sinha-cor1``) and is **omitted from the value**, as in
-    the paper's plots: the value is then a certificate for the empirical (or test) distribution,
-    eq. (15), not the population one.
+    unspecified constants :math:`b_1,b_2` (``sinha-cor1``). Only ``certificate_with_eps_n`` is
+    Theorem 3 ([P]); it stays symbolic. The computable expression ``certificate``
+    (:math:`\gamma\rho+\mathbb E_{\widehat P_n}[\phi_\gamma]`, :math:`\epsilon_n` omitted as in the paper's
+    plots) is **not** Theorem 3: it is weak duality for the empirical (or test) distribution,
+    eq. (15) ([D] rendering, docs/math/sinha.md, Theorem 3), a certificate for
+    :math:`W_c(P,\widehat P_n)\le\rho`, not for the population.
 ``sinha-weak-duality`` ([D]): for every :math:`\gamma,\rho\ge0`,
     :math:`\sup_{W_c(P,Q)\le\rho}\mathbb E_P\ell\le\gamma\rho+\mathbb E_Q\phi_\gamma`.
 ``sinha-identity13`` ([P], eq. (13)):
@@ -49,14 +52,21 @@ worst = sp.Symbol("sup_P_E_loss")
 
 CERTIFICATE = register(Statement(
     id="sinha-certificate",
-    title="Theorem 3: the robustness certificate gamma rho + E_n[phi_gamma] (+ eps_n(t))",
-    summary="sup_{W_c(P,P0)<=rho} E_P loss <= gamma rho + E_n[phi_gamma] + eps_n(t), w.p. 1-e^-t",
-    paper=SINHA, reference="Theorem 3, eqs. (11), (12); test-set form eq. (15) (camera-ready)",
-    reliability="[P]", form="paper",
+    title="Certificate gamma rho + E_n[phi_gamma] for the empirical distribution (eq. (15), "
+          "[D]); Theorem 3 adds eps_n(t) (symbolic) for the population",
+    summary="empirical: sup_{W_c(P,P_n)<=rho} E_P loss <= gamma rho + E_n[phi_gamma] [D]; "
+            "Theorem 3: sup_{W_c(P,P0)<=rho} E_P loss <= ... + eps_n(t), w.p. 1-e^-t [P]",
+    paper=SINHA, reference="Theorem 3, eqs. (11), (12) [P] (certificate_with_eps_n); empirical "
+                           "form eq. (15), docs/math/sinha.md, Theorem 3 [D] (certificate)",
+    reliability="[D] certificate (eps_n omitted, empirical distribution); [P] "
+                "certificate_with_eps_n (Theorem 3)", form="paper",
     params=(P_gamma, P_rho, P_phi, P_eps_n),
     exprs=(("certificate", gamma * rho + phi),
            ("certificate_with_eps_n", gamma * rho + phi + eps_n)),
     relations=(("theorem3", sp.Le(worst, gamma * rho + phi + eps_n)),),
+    senses=(("certificate", "le"), ("certificate_with_eps_n", "le")),
+    notes=("certificate (eps_n omitted) bounds the worst case over W_c(P, P_n) <= rho for the "
+           "empirical distribution P_n only; it is not Theorem 3's population statement",),
     hidden=("eps_n(t): involves unspecified numerical constants b_1, b_2 and a covering "
             "integral; never evaluated to a number (see sinha-cor1)",),
     assumed=("|loss| <= M_l (bounded loss; unclipped cross-entropy violates it)",
@@ -71,7 +81,7 @@ WEAK_DUALITY = register(Statement(
     id="sinha-weak-duality",
     title="Weak duality for Wasserstein balls",
     summary="sup_{W_c(P,Q)<=rho} E_P loss <= gamma rho + E_Q[phi_gamma] for every gamma >= 0",
-    paper=SINHA, reference="reference sinha2018.md §1.3 (elementary consequence of (2b)) [D]",
+    paper=SINHA, reference="docs/math/sinha.md, weak duality (elementary consequence of (2b)) [D]",
     reliability="[D]", form="derived",
     params=(P_gamma, P_rho, P_phi),
     exprs=(("upper_bound", gamma * rho + phi),),

@@ -1,11 +1,15 @@
 r"""Strong concavity of the inner problem (Sinha, Namkoong, Duchi, ICLR 2018; arXiv 1710.10571),
-§2, eq. (4) and Lemma 1's hypothesis, with the cost-scaling caveat (reference sinha2018.md §2.1).
+§2, eq. (4) and Lemma 1's hypothesis, with the cost-scaling caveat (docs/math/sinha.md, Lemma 1).
 
 If :math:`\nabla_z\ell(\theta;\cdot)` is :math:`L_{zz}`-Lipschitz and :math:`c(\cdot,z_0)` is
 1-strongly convex (Assumption A), :math:`z\mapsto\ell(\theta;z)-\gamma c(z,z_0)` is
 :math:`(\gamma-L_{zz})`-strongly concave [P]. For the experiments' cost
 :math:`c=\|z-z_0\|_2^2`, which is 2-strongly convex, the modulus is :math:`2\gamma-L_{zz}` and the
-threshold is :math:`\gamma>L_{zz}/2` [D]:
+threshold is :math:`\gamma>L_{zz}/2` [D]. Provenance, honestly: the paper states only the
+1-strongly convex form (:math:`\gamma-L_{zz}`, [P]); the squared-cost modulus, this statement's
+primary expression, is our derivation ([D]), so the statement's form is ``derived``.
+
+A modulus :math:`\le0` is flagged ``vacuous`` (no strong concavity: the statement gives nothing).
 
 .. math:: \mu_{\rm squared}=2\gamma-L_{zz},\qquad \mu_{\rm strongly\text{-}convex}=\gamma-L_{zz}.
 
@@ -15,10 +19,11 @@ Symbols: ``gamma`` = :math:`\gamma` (penalty), ``L_zz`` = :math:`L_{zz}`. A modu
 
 from __future__ import annotations
 
+import sympy as sp
 
 from checker.bounds._common import SINHA
 from checker.bounds.evaluate import evaluate
-from checker.bounds.statement import Param, Statement, register
+from checker.bounds.statement import Flag, Param, Statement, register
 from checker.validate import nonnegative, one_of
 
 __all__ = ["CONCAVITY", "COSTS", "P_gamma", "P_Lzz", "concavity_modulus", "gamma_for_concavity"]
@@ -36,14 +41,22 @@ CONCAVITY = register(Statement(
     title="Strong-concavity modulus of the inner problem, both cost scalings",
     summary="mu = 2 gamma - L_zz for c = ||z - z0||^2; mu = gamma - L_zz for a 1-strongly "
             "convex cost",
-    paper=SINHA, reference="§2 eq. (4), Lemma 1 [P]; cost-scaling caveat reference §2.1 [D]",
-    reliability="[P]; scaling caveat [D]", form="paper",
+    paper=SINHA, reference="§2 eq. (4), Lemma 1 [P] for gamma - L_zz; the squared-cost modulus "
+                           "2 gamma - L_zz is our derivation, docs/math/sinha.md (Lemma 1) [D]",
+    reliability="[D] (primary, squared cost); [P] gamma - L_zz (1-strongly convex cost)",
+    form="derived",
     params=(P_gamma, P_Lzz),
     exprs=(("modulus_squared", 2 * gamma - Lzz),
            ("modulus_strongly_convex", gamma - Lzz),
            ("threshold_squared", Lzz / 2),
            ("threshold_strongly_convex", Lzz)),
     primary="modulus_squared",
+    flags=(Flag(kind="vacuous", when=sp.Le(2 * gamma - Lzz, 0), exprs=("modulus_squared",),
+                message="modulus <= 0 for the squared cost: not strongly concave, no guarantee"),
+           Flag(kind="vacuous", when=sp.Le(gamma - Lzz, 0), exprs=("modulus_strongly_convex",),
+                message="modulus <= 0 for a 1-strongly convex cost: not strongly concave, no "
+                        "guarantee")),
+    senses=(("modulus_squared", "ge"), ("modulus_strongly_convex", "ge")),
     assumed=("grad_z loss is L_zz-Lipschitz on a convex Z (Assumption B)",),
     notes=("the paper's experiments use c = ||z - z0||_2^2 (2-strongly convex): threshold "
            "gamma > L_zz/2, not gamma > L_zz",),

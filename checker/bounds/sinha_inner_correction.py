@@ -1,5 +1,5 @@
-r"""Sound upper correction for an approximate inner maximiser (project derivation, reference
-sinha2018.md §8.3, [D]; used to make the certificate of Sinha, Namkoong, Duchi, ICLR 2018,
+r"""Sound upper correction for an approximate inner maximiser (project derivation,
+docs/math/sinha.md, inner-maximiser correction, [D]; used to make the certificate of Sinha, Namkoong, Duchi, ICLR 2018,
 Theorem 3, sound when the inner problem is solved inexactly).
 
 If :math:`f(z)=\ell(\theta;z)-\gamma c(z,z_0)` is :math:`\mu`-strongly concave on a convex
@@ -37,10 +37,11 @@ INNER_CORRECTION = register(Statement(
     id="sinha-inner-correction",
     title="Sound upper bound on phi_gamma from an approximate inner maximiser",
     summary="phi_gamma <= f(z_hat) + ||grad f(z_hat)||^2 / (2 mu)",
-    paper=SINHA, reference="project derivation, reference sinha2018.md §8.3 [D]",
+    paper=SINHA, reference="project derivation, docs/math/sinha.md (inner-maximiser correction) [D]",
     reliability="[D]", form="derived",
     params=(P_f, P_g, P_mu),
     exprs=(("upper", f_hat + g**2 / (2 * mu)), ("lower", f_hat), ("gap", g**2 / (2 * mu))),
+    senses=(("upper", "le"), ("gap", "le")),
     relations=(("sandwich", sp.And(sp.Le(f_hat, sp.Symbol("phi_gamma")),
                                    sp.Le(sp.Symbol("phi_gamma"), f_hat + g**2 / (2 * mu)))),),
     assumed=("f is mu-strongly concave on a convex Z (needs a certified upper bound on L_zz)",),

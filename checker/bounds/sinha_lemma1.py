@@ -1,6 +1,6 @@
 r"""Lemma 1 consequences (Sinha, Namkoong, Duchi, ICLR 2018; arXiv 1710.10571): smoothness of the
-robust surrogate and Lipschitz continuity of the transport map (reference sinha2018.md §2.3,
-§4.4).
+robust surrogate and Lipschitz continuity of the transport map (docs/math/sinha.md,
+Lemma 1).
 
 .. math::
 
@@ -8,8 +8,8 @@ robust surrogate and Lipschitz continuity of the transport map (reference sinha2
     \|T_\gamma(\theta_1;z)-T_\gamma(\theta_2;z)\|\le\frac{L_{z\theta}}{[\gamma-L_{zz}]_+}\|\theta_1-\theta_2\|
 
 (eq. (16) v5 / (14) submission). Both are stated for a 1-strongly convex cost (Assumption A);
-for :math:`c=\|\cdot\|_2^2` replace :math:`\gamma-L_{zz}` by :math:`2\gamma-L_{zz}` (reference
-§2.1 [D]). The side condition :math:`\gamma>L_{zz}` is checked at evaluation.
+for :math:`c=\|\cdot\|_2^2` replace :math:`\gamma-L_{zz}` by :math:`2\gamma-L_{zz}` (docs/math/sinha.md,
+cost scaling [D]). The side condition :math:`\gamma>L_{zz}` is checked at evaluation.
 
 Symbols: ``L_thth`` (:math:`L_{\theta\theta}`), ``L_thz`` (:math:`L_{\theta z}`), ``L_zth``
 (:math:`L_{z\theta}`), ``L_zz``, ``gamma``.
@@ -49,6 +49,7 @@ LPHI = register(Statement(
     params=(P_Lthth, P_Lthz, P_Lzth, P_Lzz, P_gamma),
     exprs=(("L_phi", Lthth + Lthz * Lzth / (gamma - Lzz)),),
     conditions=(_COND,),
+    senses=(("L_phi", "le"),),
     assumed=("Assumptions A (1-strongly convex cost) and B (Lipschitz gradients)",
              "Z convex and closed, so the inner maximiser exists and is unique"),
     module=__name__,
@@ -63,6 +64,7 @@ TRANSPORT = register(Statement(
     params=(P_Lzth, P_Lzz, P_gamma),
     exprs=(("lipschitz", Lzth / (gamma - Lzz)),),
     conditions=(_COND,),
+    senses=(("lipschitz", "le"),),
     assumed=("Assumptions A and B",),
     module=__name__,
 ))

@@ -1,5 +1,5 @@
 r"""Closed form of the robust surrogate for a linear model with squared loss (project derivation,
-reference sinha2018.md §8.4, [D]; a test oracle for Sinha, Namkoong, Duchi, ICLR 2018, eq. (2b)).
+docs/math/sinha.md, linear closed form, [D]; a test oracle for Sinha, Namkoong, Duchi, ICLR 2018, eq. (2b)).
 
 For :math:`\ell(\theta;z)=\tfrac12(\theta^\top z-y)^2`, :math:`c(z,x)=\|z-x\|_2^2`,
 :math:`\mathcal Z=\mathbb R^m`, :math:`r=\theta^\top x-y` and :math:`\gamma>\|\theta\|^2/2`:
@@ -35,7 +35,7 @@ LINEAR_CLOSED_FORM = register(Statement(
     id="sinha-linear-closed-form",
     title="Robust surrogate of the linear model with squared loss (closed form)",
     summary="phi_gamma = gamma r^2 / (2 gamma - ||theta||^2) for gamma > ||theta||^2/2",
-    paper=SINHA, reference="project derivation, reference sinha2018.md §8.4 [D]",
+    paper=SINHA, reference="project derivation, docs/math/sinha.md (linear closed form) [D]",
     reliability="[D]", form="derived",
     params=(P_gamma, P_r, P_th),
     exprs=(("phi", gamma * r**2 / _den),

@@ -18,6 +18,28 @@ Network (20): :math:`F_0=x`, :math:`F_l=\sigma_l(\theta_lF_{l-1})`, no biases. A
 Corollary 4: the input gradient of the softmax cross-entropy loss (19) is
 :math:`(\sqrt2\,\beta_L+\alpha_L^2)`-Lipschitz, an upper bound on :math:`L_{zz}`.
 
+``sinha-cor4-tight`` ([D], our derivation, docs/math/sinha.md, Corollary 4): the same argument
+with the exact curvature of the softmax cross-entropy gives
+
+.. math:: L_{zz}\le\sqrt2\,\beta_L+\tfrac12\,\alpha_L^2 .
+
+Derivation. Write :math:`\ell(z)=\mathrm{CE}(F(z))` with :math:`F=F_L` the logits and
+:math:`\mathrm{CE}(u)=-u_y+\log\sum_k e^{u_k}`, so :math:`\nabla_z\ell=J_F(z)^\top g(F(z))` with
+:math:`g=\nabla\mathrm{CE}=s-e_y` (:math:`s` the softmax). (i) :math:`\|g\|_2^2=(1-s_y)^2+
+\sum_{k\ne y}s_k^2\le2(1-s_y)^2\le2`, so :math:`\|g\|_2\le\sqrt2`. (ii) :math:`\nabla^2\mathrm{CE}=
+\mathrm{diag}(s)-ss^\top`; for a unit vector :math:`v`, :math:`v^\top(\mathrm{diag}(s)-ss^\top)v`
+is the variance of :math:`v_K` under :math:`K\sim s`, at most :math:`(\max_kv_k-\min_kv_k)^2/4
+\le(|v_i|+|v_j|)^2/4\le(v_i^2+v_j^2)/2\le\tfrac12` (Popoviciu), so :math:`g` is
+:math:`\tfrac12`-Lipschitz. (iii) :math:`F` is :math:`\alpha_L`-Lipschitz and :math:`J_F` is
+:math:`\beta_L`-Lipschitz in operator norm (eq. (21)). Then
+:math:`\|J(z)^\top g(F(z))-J(z')^\top g(F(z'))\|\le\|J(z)-J(z')\|\,\|g(F(z))\|+\|J(z')\|\,
+\|g(F(z))-g(F(z'))\|\le(\sqrt2\beta_L+\alpha_L\cdot\tfrac12\alpha_L)\|z-z'\|`. The printed
+Corollary 4 uses the Lipschitz constant 1 for :math:`g` in step (ii), hence :math:`\alpha_L^2`.
+
+Numerics: :math:`\alpha_l,\beta_l` are computed by the recursion (linear in the depth; 200
+layers take microseconds); the tests check it against the closed form (21) of the statement. A
+value beyond the float64 range is returned as ``inf`` with a note giving its magnitude.
+
 **How the softmax enters** (v5's own device): the softmax loss is treated as one extra layer
 :math:`L+1` with :math:`\|\theta_{L+1}\|=1`, :math:`L^0_{L+1}=\sqrt2`, :math:`L^1_{L+1}=1`. One
 recursion step then gives :math:`\beta_{L+1}=\sqrt2\beta_L+\tfrac12(\sqrt2\alpha_L)^2=\sqrt2\beta_L+\alpha_L^2`,
@@ -45,7 +67,7 @@ the same as floats; derived by us [D]):
 
 from __future__ import annotations
 
-import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,8 +78,9 @@ from checker.bounds.statement import Param, Statement, register
 from checker.errors import InvalidArgument
 from checker.validate import finite, one_of
 
-__all__ = ["NN_SMOOTHNESS", "ACTIVATION_CONSTANTS", "ACTIVATION_CONSTANTS_EXACT", "SmoothnessConstants", "activation_constants",
-           "smoothness_constants", "smoothness_for_activation"]
+__all__ = ["NN_SMOOTHNESS", "COR4_TIGHT", "ACTIVATION_CONSTANTS", "ACTIVATION_CONSTANTS_EXACT",
+           "SmoothnessConstants", "activation_constants", "smoothness_constants",
+           "smoothness_for_activation", "corollary4_tight_lzz"]
 
 #: Exact ``(L0, L1)`` per activation (sympy); ``None``: no bound (ReLU).
 ACTIVATION_CONSTANTS_EXACT: dict[str, tuple[sp.Expr, sp.Expr] | None] = {
@@ -91,6 +114,15 @@ def _alpha(upto):
 ALPHA_L = _alpha(Lyr)
 BETA_L = ALPHA_L * sp.Sum(L1[j] / L0[j] ** 2 * _alpha(j), (j, 1, Lyr))
 LZZ = sp.sqrt(2) * BETA_L + ALPHA_L**2
+LZZ_TIGHT = sp.sqrt(2) * BETA_L + ALPHA_L**2 / 2
+_SEQ = (
+    Param(name="op_norm", paper=r"\|\theta_l\|_{\rm op}",
+          description="per-layer operator norms of the weights (biases excluded)",
+          domain="nonnegative"),
+    Param(name="L0", paper="L^0_l", description="per-layer Lipschitz constants of the "
+          "activations"),
+    Param(name="L1", paper="L^1_l", description="per-layer Lipschitz constants of the "
+          "activations' derivatives", domain="nonnegative"))
 
 NN_SMOOTHNESS = register(Statement(
     id="sinha-nn-smoothness",
@@ -99,14 +131,7 @@ NN_SMOOTHNESS = register(Statement(
     paper=SINHA_V5, reference="v5 §4, eqs. (20)-(21), Proposition 5, Corollary 4, §B.8-B.9",
     reliability="[P via S]", form="paper",
     params=(P_layers,),
-    sequence_params=(
-        Param(name="op_norm", paper=r"\|\theta_l\|_{\rm op}",
-              description="per-layer operator norms of the weights (biases excluded)",
-              domain="nonnegative"),
-        Param(name="L0", paper="L^0_l", description="per-layer Lipschitz constants of the "
-              "activations"),
-        Param(name="L1", paper="L^1_l", description="per-layer Lipschitz constants of the "
-              "activations' derivatives", domain="nonnegative")),
+    sequence_params=_SEQ,
     exprs=(("alpha_L", ALPHA_L), ("beta_L", BETA_L), ("lzz_bound", LZZ)),
     primary="lzz_bound",
     assumed=("each activation is L0-Lipschitz with an L1-Lipschitz derivative (Assumption E); "
@@ -115,15 +140,38 @@ NN_SMOOTHNESS = register(Statement(
              "operator norms are exact or upper bounds (an estimate gives a heuristic L_zz)"),
     notes=("the softmax cross-entropy enters as an extra layer with norm 1, L0 = sqrt(2), "
            "L1 = 1; beta of that layer equals sqrt(2) beta_L + alpha_L^2",
-           "v5 misprints beta_0 = 1; beta_0 = 0 is used"),
+           "v5 misprints beta_0 = 1; beta_0 = 0 is used",
+           "sinha-cor4-tight gives the smaller sqrt(2) beta_L + alpha_L^2/2 [D]"),
+    module=__name__,
+))
+
+COR4_TIGHT = register(Statement(
+    id="sinha-cor4-tight",
+    title="Corollary 4 tightened: L_zz <= sqrt(2) beta_L + alpha_L^2 / 2 (softmax curvature <= 1/2)",
+    summary="L_zz <= sqrt(2) beta_L + alpha_L^2/2: the softmax cross-entropy Hessian in the "
+            "logits has operator norm <= 1/2",
+    paper=SINHA_V5, reference="project derivation from v5 Corollary 4, docs/math/sinha.md "
+                              "(Corollary 4) [D]",
+    reliability="[D]", form="derived",
+    params=(P_layers,),
+    sequence_params=_SEQ,
+    exprs=(("alpha_L", ALPHA_L), ("beta_L", BETA_L), ("lzz_bound", LZZ_TIGHT)),
+    primary="lzz_bound",
+    assumed=("as sinha-nn-smoothness (Assumption E, no biases in the norms, exact or upper-bound "
+             "operator norms)",
+             "the loss is the softmax cross-entropy of the last layer's outputs (the logits)"),
+    notes=("derivation in the module docstring: ||grad CE|| <= sqrt(2), ||Hess CE|| <= 1/2 "
+           "(variance of a vector's entries under the softmax, Popoviciu)",
+           "never larger than Corollary 4's sqrt(2) beta_L + alpha_L^2"),
     module=__name__,
 ))
 
 
 @dataclass(frozen=True, kw_only=True)
 class SmoothnessConstants:
-    """``alphas[l]`` = α_l and ``betas[l]`` = β_l for l = 0..L (α_0=1, β_0=0) and ``lzz_bound``
-    = √2·β_L + α_L² (Corollary 4)."""
+    """``alphas[l]`` = α_l and ``betas[l]`` = β_l for l = 0..L (α_0=1, β_0=0), ``lzz_bound``
+    = √2·β_L + α_L² (Corollary 4) and ``lzz_bound_tight`` = √2·β_L + α_L²/2 (``sinha-cor4-tight``,
+    [D]). ``notes`` says when a value exceeded the float64 range (returned as ``inf``)."""
 
     alphas: tuple[float, ...]
     betas: tuple[float, ...]
@@ -131,33 +179,13 @@ class SmoothnessConstants:
     op_norms: tuple[float, ...]
     L0: tuple[float, ...]
     L1: tuple[float, ...]
+    lzz_bound_tight: float = math.nan
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self):
         n = len(self.op_norms)
         if not (len(self.alphas) == len(self.betas) == n + 1):
             raise InvalidArgument("alphas", self.alphas, f"must have {n + 1} entries")
-
-
-@functools.lru_cache(maxsize=64)
-def _layer_functions(n: int):
-    """Lambdified α_l, β_l (l=1..n) and the L_zz bound for a network of n layers, instantiated
-    from the statement's expressions (no second copy of the formula)."""
-    ops = sp.symbols(f"op1:{n + 1}", positive=True)
-    l0s = sp.symbols(f"a1:{n + 1}", positive=True)
-    l1s = sp.symbols(f"b1:{n + 1}", nonnegative=True)
-    rep = {}
-    for t in range(1, n + 1):
-        rep[op[t]] = ops[t - 1]
-        rep[L0[t]] = l0s[t - 1]
-        rep[L1[t]] = l1s[t - 1]
-    args = [*ops, *l0s, *l1s]
-    out = []
-    for layer in range(1, n + 1):
-        a = ALPHA_L.subs(Lyr, layer).doit().xreplace(rep)
-        b = BETA_L.subs(Lyr, layer).doit().xreplace(rep)
-        out.append((sp.lambdify(args, a, "math"), sp.lambdify(args, b, "math")))
-    lzz = sp.lambdify(args, LZZ.subs(Lyr, n).doit().xreplace(rep), "math")
-    return out, lzz
 
 
 def _floats(name: str, xs: Sequence[float], *, allow_zero: bool) -> tuple[float, ...]:
@@ -182,12 +210,31 @@ def smoothness_constants(op_norms: Sequence[float], L0: Sequence[float],
     if not (len(ops) == len(l0) == len(l1)):
         raise InvalidArgument("L0", list(l0), f"must have one entry per layer ({len(ops)}), like "
                               f"L1 (got {len(l1)})")
-    layers, lzz = _layer_functions(len(ops))
-    args = [*ops, *l0, *l1]
-    alphas = [1.0] + [float(a(*args)) for a, _ in layers]
-    betas = [0.0] + [float(b(*args)) for _, b in layers]
-    return SmoothnessConstants(alphas=tuple(alphas), betas=tuple(betas),
-                               lzz_bound=float(lzz(*args)), op_norms=ops, L0=l0, L1=l1)
+    # recursion of §B.9 (equal to the closed form (21); O(L) operations)
+    alphas, betas = [1.0], [0.0]
+    log10_alpha = 0.0
+    for n, a0, a1 in zip(ops, l0, l1):
+        a = a0 * n * alphas[-1]
+        b = a0 * n * betas[-1] + (a1 / (a0 * a0)) * a * a
+        alphas.append(a)
+        betas.append(b)
+        log10_alpha += math.log10(a0 * n) if n > 0 else -math.inf
+    aL, bL = alphas[-1], betas[-1]
+    lzz = math.sqrt(2.0) * bL + aL * aL
+    tight = math.sqrt(2.0) * bL + 0.5 * aL * aL
+    notes = ()
+    if not math.isfinite(lzz):
+        notes = (f"alpha_L ~ 10^{log10_alpha:.4g}: the bounds exceed the float64 range and are "
+                 "reported as inf (Corollary 4 gives nothing usable at these norms)",)
+    return SmoothnessConstants(alphas=tuple(alphas), betas=tuple(betas), lzz_bound=lzz,
+                               op_norms=ops, L0=l0, L1=l1, lzz_bound_tight=tight, notes=notes)
+
+
+def corollary4_tight_lzz(op_norms: Sequence[float], L0: Sequence[float],
+                         L1: Sequence[float]) -> float:
+    """The tightened Corollary 4 constant √2·β_L + α_L²/2 (``sinha-cor4-tight``, [D]; derivation
+    in this module's docstring) for per-layer operator norms and activation constants."""
+    return smoothness_constants(op_norms, L0, L1).lzz_bound_tight
 
 
 def activation_constants(name: str) -> tuple[float, float]:

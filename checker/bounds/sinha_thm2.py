@@ -1,5 +1,5 @@
 r"""Theorem 2 (convergence of nonconvex SGD with approximate inner maximisation): Sinha, Namkoong,
-Volpi, Duchi, arXiv 1710.10571v5, p. 6, proof §B.3 ([P via S]); reference sinha2018.md §3.2.
+Volpi, Duchi, arXiv 1710.10571v5, p. 6, proof §B.3 ([P via S]); docs/math/sinha.md, Theorem 2.
 
 v5 constants (self-consistent, checked symbolically in the tests): step
 :math:`\alpha=\sqrt{\Delta_F/(L_\phi T\sigma^2)}`, condition :math:`T\ge L_\phi\Delta_F/\sigma^2`
@@ -32,7 +32,7 @@ from __future__ import annotations
 import sympy as sp
 
 from checker.bounds._common import SINHA, SINHA_V5
-from checker.bounds.statement import Condition, Param, Statement, register
+from checker.bounds.statement import Condition, Flag, Param, Statement, register
 
 __all__ = ["THM2", "THM2_ICLR", "GRADIENT_BIAS"]
 
@@ -67,11 +67,12 @@ GRADIENT_BIAS = register(Statement(
     id="sinha-gradient-bias",
     title="Gradient bias of an eps-approximate inner maximiser",
     summary="||grad_theta loss(z_hat) - grad phi_gamma||^2 <= 2 L_thz^2 eps / (gamma - L_zz)",
-    paper=SINHA_V5, reference="v5 §B.3 [P via S]; derivation reference sinha2018.md §3.1 [D]",
+    paper=SINHA_V5, reference="v5 §B.3 [P via S]; derivation docs/math/sinha.md (gradient bias) [D]",
     reliability="[P via S]", form="paper",
     params=(P_Lthz, P_Lzz, P_gamma, P_eps),
     exprs=(("bias_sq", BIAS),),
     conditions=(_COND,),
+    senses=(("bias_sq", "le"),),
     assumed=("1-strongly convex cost (for ||.||^2 use 2 gamma - L_zz)",),
     module=__name__,
 ))
@@ -91,9 +92,15 @@ THM2 = register(Statement(
     relations=(("T_condition", sp.Ge(T, Lphi * DF / sigma**2)),
                ("step_condition", sp.Le(Lphi * alpha, 1))),
     conditions=(_COND,),
+    flags=(Flag(kind="outside_domain", when=sp.Lt(T, Lphi * DF / sigma**2), exprs=("bound",),
+                message="T < T_min = L_phi Delta_F / sigma^2: Theorem 2 assumes T >= T_min (the "
+                        "step would exceed 1/L_phi)"),
+           Flag(kind="outside_domain", when=sp.Gt(Lphi * alpha, 1), exprs=("one_step_rhs",),
+                message="L_phi alpha > 1: the one-step bound assumes alpha <= 1/L_phi")),
+    senses=(("bound", "le"), ("one_step_rhs", "le")),
     assumed=("Assumptions A and B with the l2 norm; Theta = R^d",
              "E||grad F - grad phi_gamma(theta; Z)||^2 <= sigma^2",
-             "T >= L_phi Delta_F / sigma^2 (not checked by the bound's value; see T_min)"),
+             "T >= L_phi Delta_F / sigma^2 (flagged outside_domain when it fails; see T_min)"),
     notes=("the ICLR-printed constants do not follow from the one-step bound "
            "(statement sinha-thm2-iclr)",),
     module=__name__,

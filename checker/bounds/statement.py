@@ -2,8 +2,10 @@
 
 A statement is one result of a paper (or our explicit-constant derivation of it) as exact sympy
 expressions, together with everything a reader needs to judge it: where it comes from, how
-reliable that source is (the tags of ``shared/reference``), which symbols it uses with their
-domains, what it hides (unspecified constants) and what it assumes.
+reliable that source is (the tags [P] paper, [A] authors, [S] secondary, [R] our
+reconstruction, [D] derived, explained in docs/math/sources.md), which symbols it uses with their
+domains, where it is valid and when it is vacuous (:class:`Flag`), what it hides (unspecified
+constants) and what it assumes. An [R] statement is our own specification, never the paper's.
 
 ``form`` says what kind of statement it is:
 
@@ -27,8 +29,19 @@ import sympy as sp
 from checker.errors import InvalidArgument
 from checker.validate import suggest
 
-__all__ = ["Param", "Condition", "Statement", "FORMS", "DOMAINS", "register", "get", "ids",
-           "statements"]
+__all__ = ["Param", "Condition", "Flag", "Statement", "FORMS", "DOMAINS", "FLAG_KINDS", "SENSES",
+           "register", "get", "ids", "statements"]
+
+#: Kinds of :class:`Flag`: ``outside_domain`` (the formula is evaluated where the statement does
+#: not claim anything, e.g. the paper form with log argument < 1) and ``vacuous`` (the statement
+#: holds but says nothing, e.g. a failure probability > 1).
+FLAG_KINDS = ("outside_domain", "vacuous")
+
+#: Direction in which an expression gives its guarantee (used to round inversions to the safe
+#: side): ``"le"``: the guarantee needs ``expression <= target`` (a required amount such as m*,
+#: or an upper bound on a bad event); ``"ge"``: it needs ``expression >= target`` (a lower bound
+#: on a good event, e.g. a collision probability).
+SENSES = ("le", "ge")
 
 #: Allowed values of :attr:`Statement.form`.
 FORMS = ("paper", "paper-hidden-constant", "derived", "reported")
@@ -99,6 +112,26 @@ class Condition:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Flag:
+    """A validity-domain or vacuity condition of a statement, reported (never raised) by
+    :func:`checker.bounds.evaluate`.
+
+    ``when`` is a sympy relation in the statement's parameters that is **true when the flag
+    applies** (e.g. ``log_arg < 1``); ``exprs`` names the expressions it concerns (empty: all);
+    ``message`` says what it means for the reader.
+    """
+
+    kind: str
+    when: sp.Basic
+    message: str
+    exprs: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in FLAG_KINDS:
+            raise InvalidArgument("kind", self.kind, f"must be one of {', '.join(FLAG_KINDS)}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Statement:
     """One result of a paper (or our derivation), exactly, with its provenance."""
 
@@ -118,6 +151,8 @@ class Statement:
     assumed: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     sequence_params: tuple[Param, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    senses: tuple[tuple[str, str], ...] = ()
     module: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -140,6 +175,16 @@ class Statement:
             assert labels <= {q.name for q in self.sequence_params}, \
                 f"{self.id}:{key} uses undeclared per-layer sequences {labels}"
             assert free <= known, f"{self.id}:{key} uses undeclared symbols {free - known}"
+        for fl in self.flags:
+            names = {x.name for x in fl.when.free_symbols}
+            assert names <= known, f"{self.id}: flag uses undeclared symbols {names - known}"
+            assert not fl.exprs or set(fl.exprs) & set(dict(self.exprs)), f"{self.id}: flag exprs"
+        for key, sense in self.senses:
+            assert key in dict(self.exprs) and sense in SENSES, (self.id, key, sense)
+
+    def sense(self, name: str) -> str | None:
+        """The guarantee direction of expression ``name`` (see :data:`SENSES`), if declared."""
+        return dict(self.senses).get(name)
 
     # -- convenient views -------------------------------------------------------------------
     @property
@@ -193,6 +238,8 @@ class Statement:
             "relations": {k: str(r) for k, r in self.relations},
             "latex": self.latex(),
             "conditions": [c.rule for c in self.conditions],
+            "flags": [{"kind": f.kind, "when": str(f.when), "message": f.message,
+                       "expressions": list(f.exprs)} for f in self.flags],
             "hidden": list(self.hidden), "assumed": list(self.assumed), "notes": list(self.notes),
         }
 
@@ -207,32 +254,47 @@ def register(stmt: Statement) -> Statement:
     return stmt
 
 
+def _load(statement_id: str) -> None:
+    """Import the module of one statement (static table; no other statement module loads)."""
+    import importlib
+
+    from checker.bounds._modules import STATEMENT_MODULES
+
+    mod = STATEMENT_MODULES.get(statement_id)
+    if mod is not None and statement_id not in _REGISTRY:
+        importlib.import_module(mod)
+
+
 def _load_all() -> None:
-    # importing the statement modules registers their statements
-    from checker.bounds import _modules  # noqa: F401
+    for sid in ids():
+        _load(sid)
 
 
 def get(statement_id: str) -> Statement:
-    """The statement with this id; unknown ids raise :class:`InvalidArgument` with suggestions."""
+    """The statement with this id; unknown ids raise :class:`InvalidArgument` with suggestions.
+    Only the statement's own module is imported."""
     if isinstance(statement_id, Statement):
         return statement_id
-    _load_all()
+    if not isinstance(statement_id, str):
+        raise InvalidArgument("id", statement_id, "must be a statement id (a string)")
+    _load(statement_id)
     try:
         return _REGISTRY[statement_id]
     except KeyError:
-        close = suggest(str(statement_id), _REGISTRY)
+        close = suggest(str(statement_id), ids())
         raise InvalidArgument("id", statement_id, "is not a known bound statement id",
                               hint=(f"did you mean {' or '.join(map(repr, close))}?" if close
                                     else "list them with `checker bound --list`")) from None
 
 
 def ids() -> list[str]:
-    """All statement ids, in registration order."""
-    _load_all()
-    return list(_REGISTRY)
+    """All statement ids, in listing order (a static table: no statement module is imported)."""
+    from checker.bounds._modules import STATEMENT_MODULES
+
+    return list(STATEMENT_MODULES)
 
 
 def statements() -> list[Statement]:
-    """All statements, in registration order."""
+    """All statements, in listing order (imports every statement module)."""
     _load_all()
-    return list(_REGISTRY.values())
+    return [_REGISTRY[k] for k in ids()]

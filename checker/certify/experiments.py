@@ -2,7 +2,7 @@ r"""Experiment checks of the certificate (Theorem 3, identity (13), Corollary 4)
 built small networks, cited by the proof outline ``proofs/sinha.toml``.
 
 Paper: Sinha, Namkoong, Duchi, ICLR 2018 (arXiv 1710.10571), Theorem 3, eq. (13); arXiv v5
-Corollary 4 [P via S] (``shared/reference/sinha2018.md`` §4.3, §4.5, §8.3). Each experiment is
+Corollary 4 [P via S] (docs/math/sinha.md). Each experiment is
 sampled evidence (tested, never proved): its summary says what was sampled and the worst margin.
 
 * ``sinha.identity_13``: :math:`\mathbb{E}_nf(\hat z)+\gamma\hat\rho_n=\mathbb{E}_n\ell(\hat z)` and

@@ -1,8 +1,8 @@
 r"""Attacks that try to exceed a certificate: falsifiers for Theorem 3's bound.
 
 Paper: Sinha, Namkoong, Duchi, ICLR 2018 (arXiv 1710.10571), weak duality behind Theorem 3
-(``shared/reference/sinha2018.md`` §1.3 [D], §8.2); attack practice from neural-network verifiers
-(``anchors.md`` §c.3: dense sampling, attacks as falsifiers, witness replay) [R].
+(docs/math/sinha.md); attack practice from neural-network verifiers
+(dense sampling, attacks as falsifiers, witness replay) [R].
 
 Any per-example perturbation :math:`z_i` of the data defines a distribution
 :math:`P=\frac1n\sum_i\delta_{z_i}` with :math:`W_c(P,\hat P_n)\le\rho_{\rm attack}:=\frac1n\sum_i
@@ -116,52 +116,85 @@ def _bcast(v, like):
 def wrm_ascent(model, x, y, *, gamma: float, starts: int = 8, steps: int = 200,
                step_size: float | None = None, spread: float = 1.0, seed: int = 0, loss_fn=None):
     """Best-of-``starts`` Lagrangian ascent; the first start is ``x`` itself, the others
-    ``x + spread * N(0, I)``. Returns the per-example best ``z``."""
-    import torch
-
+    ``x + spread * N(0, I)``; all starts run in one batch. Returns the per-example best ``z``."""
     gamma = positive("gamma", gamma)
     starts, steps = positive_int("starts", starts), positive_int("steps", steps)
     eta = 1.0 / (2.0 * gamma) if step_size is None else positive("step_size", step_size)
+    return _wrm_multi(model, x, y, gamma=gamma, starts=starts, steps=steps, eta=eta,
+                      spreads=(spread,), seed=seed, loss_fn=loss_fn)[0]
+
+
+def _wrm_multi(model, x, y, *, gamma, starts, steps, eta, spreads, seed, loss_fn):
+    """:func:`wrm_ascent` for several ``spreads`` at once (one batch of
+    ``len(spreads) * starts * n`` rows; the same noise draws as separate calls)."""
+    import torch
+
+    from checker.threads import threads_for
+
     gen = torch.Generator().manual_seed(int(seed))
-    best_z, best_f = x.clone(), lagrangian(model, x, x, y, gamma, loss_fn)
-    for s in range(starts):
-        noise = torch.randn(x.shape, generator=gen, dtype=torch.float64).to(x)
-        z = x.clone() if s == 0 else x + spread * noise
+    n = x.shape[0]
+    noise = torch.stack([torch.randn(x.shape, generator=gen, dtype=torch.float64)
+                         for _ in range(starts)]).to(x)
+    noise[0] = 0.0
+    k = len(spreads)
+    scale = torch.tensor(spreads, dtype=x.dtype, device=x.device).reshape((k, 1, 1) + (1,) * (x.ndim - 1))
+    z = (x.unsqueeze(0).unsqueeze(0) + scale * noise.unsqueeze(0)).reshape((k * starts * n,) + tuple(x.shape[1:]))
+    xs = x.repeat((k * starts,) + (1,) * (x.ndim - 1))
+    ys = y.repeat(k * starts)
+    with threads_for(model):
         for _ in range(steps):
-            _, g = _grad(model, z, x, y, gamma, loss_fn)
+            _, g = _grad(model, z, xs, ys, gamma, loss_fn)
             z = z + eta * g
-        f = lagrangian(model, z, x, y, gamma, loss_fn)
-        better = f > best_f
-        best_z = torch.where(_bcast(better, x), z, best_z)
-        best_f = torch.where(better, f, best_f)
-    return best_z
+        f = lagrangian(model, z, xs, ys, gamma, loss_fn).reshape(k, starts, n)
+        f0 = lagrangian(model, x, x, y, gamma, loss_fn)
+    zz = z.reshape((k, starts) + tuple(x.shape))
+    out = []
+    for i in range(k):
+        best = f[i].argmax(0)
+        best_z = zz[i][best, torch.arange(n)]
+        keep_x = f0 >= f[i].max(0).values
+        out.append(torch.where(_bcast(keep_x, x), x, best_z))
+    return out
 
 
 def pgm_l2(model, x, y, *, eps: float, steps: int = 50, step_size: float | None = None,
            loss_fn=None):
     """Projected gradient ascent of the loss in the :math:`\\ell_2` ball of radius ``eps``
     around each example (normalised-gradient steps of ``step_size``, default ``2.5 eps/steps``)."""
-    import torch
-
     eps = nonnegative("eps", eps)
     steps = positive_int("steps", steps)
-    alpha = 2.5 * eps / steps if step_size is None else positive("step_size", step_size)
-    n = x.shape[0]
-    z = x.clone()
+    if step_size is not None:
+        step_size = positive("step_size", step_size)
     if eps == 0:
-        return z
+        return x.clone()
+    return _pgm_multi(model, x, y, eps_list=(eps,), steps=steps, step_size=step_size, loss_fn=loss_fn)[0]
+
+
+def _pgm_multi(model, x, y, *, eps_list, steps, step_size=None, loss_fn=None):
+    """:func:`pgm_l2` for several radii at once (one batch of ``len(eps_list) * n`` rows)."""
+    import torch
+
+    k, n = len(eps_list), x.shape[0]
+    xs = x.repeat((k,) + (1,) * (x.ndim - 1))
+    ys = y.repeat(k)
+    eps = torch.tensor(eps_list, dtype=x.dtype, device=x.device).repeat_interleave(n)
+    alpha = 2.5 * eps / steps if step_size is None else torch.full_like(eps, step_size)
+    m = k * n
+    z = xs.clone()
     for _ in range(steps):
         with torch.enable_grad():
             zz = z.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(_loss(model, zz, y, loss_fn).sum(), zz)
-        gn = g.reshape(n, -1).norm(dim=1)
+            (g,) = torch.autograd.grad(_loss(model, zz, ys, loss_fn).sum(), zz)
+        gn = g.reshape(m, -1).norm(dim=1)
         gn = torch.where(gn > 0, gn, torch.ones_like(gn))
-        z = z + alpha * g / _bcast(gn, g)
-        d = z - x
-        dn = d.reshape(n, -1).norm(dim=1)
+        z = z + _bcast(alpha, g) * g / _bcast(gn, g)  # this order: alpha/gn overflows for tiny gn
+        d = z - xs
+        dn = d.reshape(m, -1).norm(dim=1)
         scale = torch.clamp(eps / torch.where(dn > 0, dn, torch.ones_like(dn)), max=1.0)
-        z = x + d * _bcast(scale, d)
-    return z.detach()
+        z = xs + d * _bcast(scale, d)
+    z = z.detach().reshape((k,) + tuple(x.shape))
+    return [torch.where(_bcast(torch.full((n,), e > 0, device=x.device), x), z[i], x)
+            for i, e in enumerate(eps_list)]
 
 
 def random_search(model, x, y, *, gamma: float, samples: int = 256,
@@ -250,21 +283,31 @@ def falsify(certificate, model, x, y, *, attacks: Sequence[str] = ATTACKS, seed:
     model64, x, y, _ = validate_model_data(model, x, y)
     if x.shape[0] != certificate.n:
         raise InvalidArgument("x", f"{x.shape[0]} examples", f"must be the certificate's {certificate.n} examples")
+    from checker.threads import threads_for
+
+    with threads_for(model64):  # small networks: one intra-op thread
+        return _falsify(certificate, model64, x, y, attacks=attacks, seed=seed, quick=quick,
+                        pgm_eps=pgm_eps, loss_fn=loss_fn)
+
+
+def _falsify(certificate, model64, x, y, *, attacks, seed, quick, pgm_eps, loss_fn) -> FalsifyReport:
     g = certificate.gamma
     outcomes: list[AttackOutcome] = []
     starts, steps = (4, 100) if quick else (16, 400)
     if "wrm" in attacks:
-        for spread in (0.3, 1.0):
-            z = wrm_ascent(model64, x, y, gamma=g, starts=starts, steps=steps, spread=spread,
-                           seed=seed, loss_fn=loss_fn)
+        spreads = (0.3, 1.0)
+        zs = _wrm_multi(model64, x, y, gamma=g, starts=starts, steps=steps, eta=1.0 / (2.0 * g),
+                        spreads=spreads, seed=seed, loss_fn=loss_fn)  # both spreads in one batch
+        for spread, z in zip(spreads, zs):
             outcomes.append(evaluate_attack(certificate, model64, x, y, z,
                                             name=f"wrm[spread={spread}]", loss_fn=loss_fn))
     if "pgm" in attacks:
         rho_hat = max(certificate.rho_hat, 1e-6)
         eps_list = pgm_eps if pgm_eps is not None else [
             (f * rho_hat) ** 0.5 for f in (0.25, 1.0, 4.0, 16.0)]
-        for eps in eps_list:
-            z = pgm_l2(model64, x, y, eps=float(eps), steps=steps // 2, loss_fn=loss_fn)
+        eps_list = [nonnegative("pgm_eps", float(e)) for e in eps_list]
+        zs = _pgm_multi(model64, x, y, eps_list=eps_list, steps=steps // 2, loss_fn=loss_fn)  # one batch
+        for eps, z in zip(eps_list, zs):
             outcomes.append(evaluate_attack(certificate, model64, x, y, z,
                                             name=f"pgm[eps={float(eps):.3g}]", loss_fn=loss_fn))
     if "random" in attacks:

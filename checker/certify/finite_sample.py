@@ -1,7 +1,7 @@
 r"""The finite-sample term :math:`\epsilon_n(t)` of Theorem 3, shown symbolically.
 
 Paper: Sinha, Namkoong, Duchi, ICLR 2018 (arXiv 1710.10571), Theorem 3 (11)-(12) and
-Corollary 1 (Lipschitz parametric families) [P] (``shared/reference/sinha2018.md`` §4.2-§4.3).
+Corollary 1 (Lipschitz parametric families) [P] (docs/math/sinha.md).
 
 .. math::
 

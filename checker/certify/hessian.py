@@ -3,7 +3,7 @@ r"""Per-example estimates of the largest input-Hessian eigenvalue, by power iter
 Paper: Sinha, Namkoong, Duchi, ICLR 2018 (arXiv 1710.10571), §2.1: concavity "can be
 approximately verified by computing Hessians :math:`\nabla^2_{zz}\ell(\theta,z)` for each
 training datapoint"; camera-ready App. A.4: at :math:`\gamma = 0.02\,C_2` the inner problem "is no
-longer strongly concave for over 10% of the data" (``shared/reference/sinha2018.md`` §2.3, §8.6).
+longer strongly concave for over 10% of the data" (docs/math/sinha.md).
 For the cost :math:`c=\lVert z-x\rVert_2^2` the inner objective
 :math:`f(z)=\ell(\theta;z)-\gamma\lVert z-x\rVert^2` has Hessian :math:`H(z)-2\gamma I`, so it is
 locally strongly concave at :math:`z` iff :math:`\lambda_{\max}(H(z)) < 2\gamma` ([D], §2.1).
@@ -25,7 +25,8 @@ What the numbers are: every Rayleigh quotient lies in :math:`[\lambda_{\min},\la
 :math:`\hat\lambda_i\ge 2\gamma` *certainly* lacks strong concavity there (up to float64
 rounding) and the reported fraction is a lower estimate of the true fraction; a point with
 :math:`\hat\lambda_i<2\gamma` is only *estimated* to be strongly concave (power iteration may not
-have converged). These estimates never make a certificate sound; only the global bound does.
+have converged). These estimates never make a certificate sound; they are a diagnostic and a
+consistency check against the certified bounds (global :math:`L_{zz}` or local curvature).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ r"""A certified global upper bound on :math:`L_{zz}` for a trained network, from
 
 Paper: A. Sinha, H. Namkoong, H. Volpi, J. Duchi, arXiv 1710.10571v5, §4 "smoothness of neural
 networks": network form (20), constants (21), Proposition 5 and Corollary 4 [P via S]
-(``shared/reference/sinha2018.md`` §4.5). The formula itself lives in the bound library
+(docs/math/sinha.md, Corollary 4). The formula itself lives in the bound library
 (``checker.bounds.sinha_nn_smoothness``, single source of truth); this module computes its
 *inputs* for a concrete ``torch`` network: the layer operator norms and the activation constants.
 
@@ -111,6 +111,9 @@ class SmoothnessBound:
     reason: str
     layers: tuple[LayerInfo, ...] = ()
     lzz_bound: float | None = None
+    #: sqrt(2) beta_L + alpha_L^2 / 2 (``sinha-cor4-tight`` [D]: the softmax cross-entropy
+    #: Hessian w.r.t. the logits has norm <= 1/2); what the certificate's mu uses.
+    lzz_bound_tight: float | None = None
     alpha: float | None = None
     beta: float | None = None
     source: str = ""
@@ -306,6 +309,9 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
     import torch.nn as nn
     import torch.nn.functional as F
 
+    from checker.certify.propagate import SOFTPLUS_DEFAULT_THRESHOLD, check_exact_behaviour
+
+    check_exact_behaviour(model)
     if type(model) is not nn.Sequential and not (
             isinstance(model, nn.Sequential) and type(model).forward is nn.Sequential.forward):
         return SmoothnessBound(supported=False, reason=(
@@ -369,6 +375,11 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
             if isinstance(consts, str):
                 return SmoothnessBound(supported=False, reason=f"layer {i}: {consts}",
                                        layers=tuple(layers))
+            if t is nn.Softplus and float(m.threshold) != SOFTPLUS_DEFAULT_THRESHOLD:
+                raise InvalidArgument("model", f"layer {i} Softplus(threshold={m.threshold})",
+                                      f"must use the default threshold={SOFTPLUS_DEFAULT_THRESHOLD:g}: "
+                                      "torch switches to the identity above beta*x > threshold, a jump "
+                                      "in value of up to log(1+exp(-threshold))/beta")
             if t is nn.Softplus:
                 assumptions.append(
                     f"layer {i} Softplus: torch returns x above beta*x > threshold={m.threshold}; "
@@ -379,9 +390,18 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
         return SmoothnessBound(supported=False, reason="model has no layers")
     alpha, beta, lzz, source = corollary4_lzz([l.op_norm for l in layers], [l.L0 for l in layers],
                                               [l.L1 for l in layers])
+    try:
+        from checker.bounds.sinha_nn_smoothness import corollary4_tight_lzz
+
+        tight = float(corollary4_tight_lzz([l.op_norm for l in layers], [l.L0 for l in layers],
+                                           [l.L1 for l in layers]))
+    except ImportError:  # bound library without the tightened statement: same formula
+        tight = math.sqrt(2.0) * beta + alpha * alpha / 2.0
+    tight = math.nextafter(min(tight, lzz), math.inf)
     if not math.isfinite(lzz):
         return SmoothnessBound(supported=False, reason=f"L_zz bound is not finite ({lzz})",
                                layers=tuple(layers))
     return SmoothnessBound(supported=True, reason="network of form (20) with known constants",
-                           layers=tuple(layers), lzz_bound=lzz, alpha=alpha, beta=beta,
+                           layers=tuple(layers), lzz_bound=lzz, lzz_bound_tight=tight,
+                           alpha=alpha, beta=beta,
                            source=source, assumptions=tuple(assumptions))

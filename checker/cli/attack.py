@@ -29,7 +29,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="data set to attack (default: the one the model was trained on)")
     p.add_argument("--max-test", dest="max_test", type=int, help="attack only the first N test points")
     p.add_argument("--seed", type=int, default=0, help="random-start seed (default 0)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None,
+                   help="require torch's deterministic algorithms (default: CHECKER_DETERMINISTIC)")
+    p.add_argument("--allow-tf32", dest="allow_tf32", action="store_true",
+                   help="allow TF32 float32 matmuls/convolutions on GPUs that have them (default off)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -44,6 +48,13 @@ def _floats(name: str, text: str) -> list[float]:
 
 
 def run(args) -> int:
+    from checker.device import device_policy
+
+    with device_policy(deterministic=args.deterministic, allow_tf32=args.allow_tf32):
+        return _run(args)
+
+
+def _run(args) -> int:
     import dataclasses
 
     from checker.device import resolve_device

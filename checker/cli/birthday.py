@@ -183,13 +183,14 @@ def _checks(result, truth) -> list[dict]:
 def run(args) -> int:
     from checker.birthday.figures import save_pair_grid
     from checker.birthday.procedure import BirthdayConfig, run_birthday_test
-    from checker.io import ensure_dir, to_jsonable, write_json
+    from checker.io import to_jsonable, write_json
+    from checker.validate import output_dir
 
     cfg = BirthdayConfig(s_values=_parse_s(args.s), trials=args.trials, k=args.k, seed=args.seed)
     if args.source != "samples" and (args.real or args.train):
         raise InvalidArgument("--real" if args.real else "--train", args.real or args.train,
                               "is only used with --source samples")
-    out = ensure_dir(args.out, "--out") if args.out else None
+    out = output_dir("--out", args.out) if args.out else None
     src, thr, fmap, train, truth, image_shape, dev = _setup(args)
     result = run_birthday_test(src, threshold=thr, config=cfg, feature_map=fmap, train=train,
                                checkpoint=(out / "checkpoint.pt") if out else None, device=dev)

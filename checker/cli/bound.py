@@ -11,6 +11,11 @@ Parameters are per statement: ``--NAME VALUE`` (or ``--NAME=VALUE``), dashes sta
 underscores of the symbol names (``--L-phi`` is ``L_phi``). Values are exact decimals or
 fractions (``0.1``, ``1/3``). Exit codes: 0 evaluated, 2 bad usage (unknown id or parameter,
 missing or invalid value). The bound command runs no check, so it never exits 1.
+
+Every value is printed with its flags (``OUTSIDE DOMAIN`` / ``VACUOUS``) and its notes (a float64
+value recomputed in high precision, an exact value computed in mpmath over the size budget).
+``--mode mpmath`` prints ``--dps`` significant digits (15 to 10,000) in text and JSON; exact
+values too long to print are shown to ``--dps`` digits with their length.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--target", default=None, help="value the expression must take (--solve-for)")
     p.add_argument("--expr", default=None, help="expression name (default: the primary one)")
     p.add_argument("--mode", default="numpy", help="numpy (default), exact or mpmath")
-    p.add_argument("--dps", default="50", help="decimal digits for --mode mpmath")
+    p.add_argument("--dps", default=None, help="decimal digits for --mode mpmath and for printing "
+                   "exact values (15 to 10000; default 50)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(_parser=p)
     return p
@@ -81,20 +87,74 @@ def _split(rest: list[str], args) -> dict[str, str]:
     return params
 
 
-def _fmt(v) -> str:
+#: Longest exact value printed in full (characters); longer ones are shown to --dps digits.
+_MAX_EXACT_CHARS = 2000
+
+
+def _fmt(v, dps: int = 50) -> str:
+    """Text of one value: floats to 10 significant digits, ints with separators, mpmath numbers
+    to ``dps`` digits, exact sympy numbers exactly (when short) with a decimal approximation."""
+    import math
+
     import numpy as np
     import sympy as sp
 
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        digits = len(str(abs(v)))
+        if digits <= _MAX_EXACT_CHARS:
+            return f"{v:,}"
+        return f"{sp.Float(sp.Integer(v), dps)}  ({digits} digits)"
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
         if v == int(v) and abs(v) < 1e15:
             return f"{int(v):,}"
         return f"{v:.10g}"
     if isinstance(v, np.ndarray):
-        return np.array2string(v, precision=6)
+        return np.array2string(v, precision=6, threshold=50)
+    if type(v).__module__.startswith("mpmath"):
+        import mpmath
+
+        return mpmath.nstr(v, dps, strip_zeros=False)
     if isinstance(v, sp.Basic) and v.is_number:
-        approx = float(v)
-        return f"{sp.sstr(v)}  (≈ {approx:.10g})" if not v.is_Integer else f"{int(v):,}"
-    return str(v)
+        if v.is_Integer:
+            return _fmt(int(v), dps)
+        text = sp.sstr(v)
+        approx = sp.N(v, min(dps, 17))
+        if len(text) > _MAX_EXACT_CHARS:
+            return f"{sp.N(v, dps)}  (exact value has {len(text)} characters)"
+        return text if v.is_Float else f"{text}  (≈ {approx})"
+    text = str(v)
+    return text if len(text) <= _MAX_EXACT_CHARS else text[:_MAX_EXACT_CHARS] + " ..."
+
+
+def _jsonable_value(v, dps: int):
+    """JSON form of one value: numbers stay numbers (non-finite as strings), mpmath numbers are
+    decimal strings with ``dps`` digits, exact sympy numbers are their exact text (or ``dps``
+    digits when longer than the print limit), symbolic expressions their text."""
+    import numpy as np
+    import sympy as sp
+
+    from checker.io import to_jsonable
+
+    if isinstance(v, (bool, int, float, np.ndarray, np.generic)):
+        if isinstance(v, int) and len(str(abs(v))) > _MAX_EXACT_CHARS:
+            return str(sp.Float(sp.Integer(v), dps))
+        return to_jsonable(v)
+    if type(v).__module__.startswith("mpmath"):
+        import mpmath
+
+        return mpmath.nstr(v, dps, strip_zeros=False)
+    if isinstance(v, sp.Basic):
+        if v.is_Integer and len(str(v)) <= _MAX_EXACT_CHARS:
+            return int(v)
+        text = sp.sstr(v)
+        if v.is_number and (len(text) > _MAX_EXACT_CHARS or v.is_Float):
+            return str(sp.N(v, dps))
+        return text if len(text) <= _MAX_EXACT_CHARS else text[:_MAX_EXACT_CHARS] + " ..."
+    return to_jsonable(v)
 
 
 def _list(args) -> int:
@@ -117,6 +177,11 @@ def _list(args) -> int:
     return 0
 
 
+#: Most layers accepted on the command line (200 layers take microseconds; this only bounds
+#: the size of the printed per-layer lists).
+_MAX_LAYERS = 100_000
+
+
 def _nn_smoothness(stmt, params: dict[str, str], args) -> dict:
     from checker.bounds.sinha_nn_smoothness import smoothness_constants, activation_constants
     from checker.validate import suggest
@@ -125,7 +190,7 @@ def _nn_smoothness(stmt, params: dict[str, str], args) -> dict:
     for key in params:
         if key not in allowed:
             close = suggest(key, allowed)
-            raise InvalidArgument(key, params[key], "is not a parameter of 'sinha-nn-smoothness' "
+            raise InvalidArgument(key, params[key], f"is not a parameter of {stmt.id!r} "
                                   "(parameters: --op-norms, --activation or --L0/--L1)",
                                   hint=f"did you mean {' or '.join(repr('--' + c.replace('_', '-')) for c in close)}?"
                                   if close else None)
@@ -135,7 +200,11 @@ def _nn_smoothness(stmt, params: dict[str, str], args) -> dict:
 
     def floats(name):
         out = []
-        for t, x in enumerate(params[name].split(",")):
+        parts = params[name].split(",")
+        if len(parts) > _MAX_LAYERS:
+            raise InvalidArgument(name, f"{len(parts)} entries", f"must have at most {_MAX_LAYERS} "
+                                  "layers")
+        for t, x in enumerate(parts):
             try:
                 out.append(float(x))
             except ValueError:
@@ -161,11 +230,11 @@ def _nn_smoothness(stmt, params: dict[str, str], args) -> dict:
                                   "as per-layer lists)")
         l0, l1, acts = floats("L0"), floats("L1"), None
     res = smoothness_constants(ops, l0, l1)
-    return {"values": {"alpha_L": res.alphas[-1], "beta_L": res.betas[-1],
-                       "lzz_bound": res.lzz_bound},
+    lzz = res.lzz_bound_tight if stmt.id == "sinha-cor4-tight" else res.lzz_bound
+    return {"values": {"alpha_L": res.alphas[-1], "beta_L": res.betas[-1], "lzz_bound": lzz},
             "per_layer": {"alphas": list(res.alphas), "betas": list(res.betas)},
             "params": {"op_norms": ops, "L0": l0, "L1": l1, "activation": acts},
-            "defaults_used": [], "notes": []}
+            "defaults_used": [], "notes": list(res.notes) + list(stmt.notes)}
 
 
 def _check_names(stmt, names) -> None:
@@ -184,9 +253,22 @@ def _check_names(stmt, names) -> None:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except InvalidArgument:
+        raise
+    except (OverflowError, ZeroDivisionError, ValueError, TypeError, ArithmeticError,
+            RecursionError, MemoryError) as exc:  # never a traceback: one line, exit 2
+        raise InvalidArgument("bound", getattr(args, "id", None), "could not be evaluated at "
+                              f"these parameters ({type(exc).__name__}: {str(exc)[:120]}); "
+                              "internal error, please report") from None
+
+
+def _run(args) -> int:
     from checker.bounds import evaluate, get, solve_for
-    from checker.bounds.evaluate import parse_number
+    from checker.bounds.evaluate import MODES, check_dps, parse_number
     from checker.io import to_jsonable
+    from checker.validate import one_of
 
     if any(t in ("-h", "--help") for t in (args.rest or [])):  # `checker bound ID --help`
         print(args._parser.format_help().rstrip())
@@ -198,6 +280,8 @@ def run(args) -> int:
                 print(f"  {prm.cli:<14} {prm.description}{default}")
         return 0
     params = _split(args.rest or [], args)
+    mode = one_of("mode", args.mode, MODES)
+    dps = 50 if args.dps is None else check_dps(args.dps)
     if args.list:
         return _list(args)
     if not args.id:
@@ -208,11 +292,11 @@ def run(args) -> int:
     out: dict = {"id": stmt.id, "title": stmt.title, "paper": stmt.paper,
                  "reference": stmt.reference, "reliability": stmt.reliability, "form": stmt.form,
                  "latex": stmt.latex(), "hidden": list(stmt.hidden),
-                 "assumed": list(stmt.assumed)}
-    if stmt.id == "sinha-nn-smoothness":
+                 "assumed": list(stmt.assumed), "flags": [], "outside_domain": False,
+                 "vacuous": False}
+    if stmt.sequence_params:
         if args.solve_for:
-            raise InvalidArgument("solve_for", args.solve_for, "is not supported for "
-                                  "sinha-nn-smoothness")
+            raise InvalidArgument("solve_for", args.solve_for, f"is not supported for {stmt.id}")
         res = _nn_smoothness(stmt, params, args)
         out.update(res)
         out["value"] = res["values"]["lzz_bound"]
@@ -223,26 +307,27 @@ def run(args) -> int:
         if args.target is None:
             raise InvalidArgument("target", None, "is required with --solve-for "
                                   "(the value the expression must take)")
-        target = float(parse_number("target", args.target))
+        target = parse_number("target", args.target)
         _check_names(stmt, list(params) + [args.solve_for])
         vals = {k: parse_number(k, v) for k, v in params.items()}
         inv = solve_for(stmt, args.solve_for, target=target, values=vals, name=args.expr)
-        out.update({"solve_for": inv.unknown, "expression": inv.expression, "target": target,
-                    "value": inv.value, "values": {inv.unknown: inv.value},
+        out.update({"solve_for": inv.unknown, "expression": inv.expression,
+                    "target": inv.target, "value": inv.value, "values": {inv.unknown: inv.value},
                     "method": inv.method, "solutions": list(inv.solutions),
+                    "roots": [{"value": r.value, "branch": r.branch, "verified": r.verified,
+                               "flags": list(r.flags)} for r in inv.roots],
                     "params": {k: str(v) for k, v in vals.items()},
                     "notes": list(inv.notes), "defaults_used": []})
     else:
         _check_names(stmt, params)
         vals = {k: parse_number(k, v) for k, v in params.items()}
-        try:
-            dps = int(args.dps)
-        except ValueError:
-            raise InvalidArgument("dps", args.dps, "must be an integer") from None
-        ev = evaluate(stmt, vals, name=args.expr, mode=args.mode, dps=dps)
+        ev = evaluate(stmt, vals, name=args.expr, mode=mode, dps=dps)
         out.update({"values": ev.values, "params": {k: str(v) for k, v in ev.params.items()},
                     "defaults_used": list(ev.defaults_used), "symbolic": ev.symbolic,
-                    "notes": list(ev.notes) + list(stmt.notes), "mode": ev.mode})
+                    "notes": list(ev.notes) + list(stmt.notes), "mode": ev.mode, "dps": dps,
+                    "flags": [{"kind": f.kind, "message": f.message, "where": f.where,
+                               "expressions": list(f.exprs)} for f in ev.flags],
+                    "outside_domain": ev.outside_domain, "vacuous": ev.vacuous})
         if stmt.primary in ev.values:
             out["value"] = ev.values[stmt.primary]
         elif len(ev.values) == 1:
@@ -250,22 +335,16 @@ def run(args) -> int:
         out["default_notes"] = {p.name: p.default_note for p in stmt.params
                                 if p.name in ev.defaults_used and p.default_note}
     if args.json:
-        import sympy as sp
-
-        def conv(v):
-            if isinstance(v, sp.Basic) and not v.is_number:
-                return str(v)
-            return v
-        out["values"] = {k: conv(v) for k, v in out.get("values", {}).items()}
+        out["values"] = {k: _jsonable_value(v, dps) for k, v in out.get("values", {}).items()}
         if "value" in out:
-            out["value"] = conv(out["value"])
+            out["value"] = _jsonable_value(out["value"], dps)
         print(json.dumps(to_jsonable(out)))
         return 0
-    _render(stmt, out, latex=args.latex)
+    _render(stmt, out, latex=args.latex, dps=dps)
     return 0
 
 
-def _render(stmt, out: dict, *, latex: bool) -> None:
+def _render(stmt, out: dict, *, latex: bool, dps: int = 50) -> None:
     import sympy as sp
     from rich.console import Console
 
@@ -279,23 +358,31 @@ def _render(stmt, out: dict, *, latex: bool) -> None:
     for key, e in items:
         if latex:
             con.print(f"  {key}: {sp.latex(e)}", markup=False)
-        else:
-            pretty = sp.pretty(e, use_unicode=True, wrap_line=False)
-            lines = pretty.splitlines()
-            con.print(f"  {key} =" if key in stmt.expressions else f"  {key}:", markup=False)
-            for line in lines:
-                con.print("      " + line, markup=False)
+        else:  # one-line text form (sympy's 2-D pretty printer is slow to import)
+            con.print((f"  {key} = " if key in stmt.expressions else f"  {key}: ") + sp.sstr(e),
+                      markup=False)
     if out.get("method"):
-        con.print(f"\n[bold]Solved[/bold] {out['expression']} = {_fmt(out['target'])} for "
-                  f"{out['solve_for']}: {out['solve_for']} = {_fmt(out['value'])}  "
-                  f"(method: {out['method']})")
+        con.print("\n[bold]Solved[/bold]")
+        con.print(f"  {out['expression']} = {_fmt(out['target'], dps)} for "
+                  f"{out['solve_for']}: {out['solve_for']} = {_fmt(out['value'], dps)}  "
+                  f"(method: {out['method']})", markup=False)
+        for r in out.get("roots", []):
+            con.print(f"  root {out['solve_for']} = {_fmt(r['value'], dps)}: {r['branch']}, "
+                      f"verified ({r['verified']})"
+                      + "".join(f"; {f}" for f in r["flags"]), markup=False)
     elif out.get("values"):
         con.print("\n[bold]Values[/bold]" + (f" (mode {out['mode']})" if out.get("mode") else ""))
         for k, v in out["values"].items():
-            con.print(f"  {k} = {_fmt(v)}", markup=False)
+            con.print(f"  {k} = {_fmt(v, dps)}", markup=False)
         if out.get("per_layer"):
-            con.print(f"  alphas (l=0..L) = {[round(a, 6) for a in out['per_layer']['alphas']]}")
-            con.print(f"  betas  (l=0..L) = {[round(b, 6) for b in out['per_layer']['betas']]}")
+            for key in ("alphas", "betas"):
+                xs = out["per_layer"][key]
+                shown = ", ".join(f"{x:.6g}" for x in xs[:20]) + (", ..." if len(xs) > 20 else "")
+                con.print(f"  {key} (l=0..L) = [{shown}]", markup=False)
+    for f in out.get("flags", []):
+        kind = "OUTSIDE DOMAIN" if f["kind"] == "outside_domain" else "VACUOUS"
+        where = "" if f.get("where", "all") == "all" else f" (at {f['where']})"
+        con.print(f"  {kind}{where}: {f['message']}", markup=False)
     if "parameters" in out:
         con.print("\n[bold]Parameters[/bold] (give as --NAME VALUE)")
         for p in out["parameters"]:

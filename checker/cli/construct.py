@@ -43,6 +43,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+#: Largest number of codes sampled from nu (10^7 codes of dimension d~ = 8 take ~0.6 GB).
+MAX_CODES = 10_000_000
+#: Largest pool size m (the ReLU generator has 2(m-1)(d-d~+2)+d parameters).
+MAX_POOL = 10_000_000
+#: Largest image or code dimension.
+MAX_DIM = 1_000_000
+
+
 def _dataset(args) -> str:
     from checker.gan.data import DATASETS, dataset_dim
     from checker.validate import one_of
@@ -65,9 +73,15 @@ def run(args) -> int:
     from checker.gan.construction import build_pair
     from checker.io import to_jsonable
     from checker.tolerances import INVERSION_ABS
-    from checker.validate import positive_int
+    from checker.validate import integer
 
-    n = positive_int("--n", args.n)
+    # size caps: beyond them the networks or the code sample would not fit in memory, and torch
+    # would fail with an overflow traceback instead of a clear error
+    n = integer("--n", args.n, min_value=1, max_value=MAX_CODES)
+    integer("--m", args.m, min_value=1, max_value=MAX_POOL)
+    integer("--d-tilde", args.d_tilde, min_value=1, max_value=MAX_DIM)
+    if args.d is not None:
+        integer("--d", args.d, min_value=1, max_value=MAX_DIM)
     dataset = _dataset(args)
     pair = build_pair(dataset=dataset, d=args.d, d_tilde=args.d_tilde, m=args.m, seed=args.seed,
                       eps=args.eps, Delta=args.Delta, delta=args.delta, code=args.code,

@@ -4,8 +4,11 @@ For each pool size m the explicit pair (E, G) is built, bounded discriminators o
 trained to maximise the gap, and the held-out gap (with a Hoeffding interval) is reported next
 to the eps that the explicit bound guarantees at m, the theory's m*, the empirical threshold
 and the support of G. Sampled evidence about trained discriminators: tested, never proved.
-Exit codes: 0 every row is consistent with the explicit bound (gap lower confidence bound <=
-explicit eps(m)), 1 some row is not, 2 bad usage. Progress goes to stderr; results are
+Each row has two three-valued checks (pass / fail / vacuous): the gap's lower confidence bound
+is at most the explicit eps(m) (vacuous where eps(m) is at least the gap's whole range), and
+the generator's un-noised output takes at most m values (vacuous once m reaches the number of
+draws or of distinct real images). Exit codes: 0 no check failed and at least one was not
+vacuous, 1 a check failed or every check was vacuous, 2 bad usage. Progress goes to stderr; results are
 checkpointed after each m in --out and a re-run with the same options resumes.
 """
 
@@ -65,7 +68,8 @@ def _parse_grid(text: str | None):
 
 def run(args) -> int:
     from checker.gan.fooling import FoolingConfig, plot_fooling, run_fooling
-    from checker.io import ensure_dir, to_jsonable, write_json
+    from checker.io import to_jsonable, write_json
+    from checker.validate import output_dir
 
     grid = _parse_grid(args.m)
     kw = dict(dataset=args.dataset, d_tilde=args.d_tilde, disc_kind=args.disc, hidden=args.hidden,
@@ -75,19 +79,26 @@ def run(args) -> int:
     if grid is not None:
         kw["m_grid"] = grid
     config = FoolingConfig(**kw)
-    out = ensure_dir(args.out, "--out")
+    out = output_dir("--out", args.out)
     result = run_fooling(config, out=out)
     rows = []
-    for r in result.rows:
+    for r, v in zip(result.rows, result.verdicts()):
         d = to_jsonable(r)
-        d["consistent_with_bound"] = r.gap_ci_low <= r.explicit_eps
+        d["consistent_with_bound"] = v.bound  # "pass" | "fail" | "vacuous"
+        d["consistent_with_bound_vacuous_because"] = v.bound_vacuous_because
+        d["at_most_m_outputs"] = v.support
+        d["at_most_m_outputs_vacuous_because"] = v.support_vacuous_because
         d["above_mstar"] = r.m >= result.mstar
         rows.append(d)
-    passed = all(r["consistent_with_bound"] for r in rows)
+    outcome = result.outcome()
+    passed = outcome == "pass"
+    status = {"pass": "tested (trained discriminators, sampled data)",
+              "fail": "FAILED: a trained discriminator beat the explicit bound, or G had more than m outputs",
+              "vacuous": "VACUOUS: every check was vacuous at these settings (nothing established)"}[outcome]
     payload = {
         "theorem": "arora-thm1",
-        "status": "tested (trained discriminators, sampled data)" if passed
-        else "FAILED: a trained discriminator beat the explicit bound",
+        "status": status,
+        "outcome": outcome,
         "passed": passed,
         "dataset": config.dataset, "d_tilde": config.d_tilde, "phi": config.phi,
         "discriminator": {"kind": config.disc_kind, "hidden": config.hidden, "p": result.p,
@@ -119,15 +130,19 @@ def _render(payload: dict) -> None:
     t = Table(title=(f"Fooling experiment ({payload['dataset']}, d~={payload['d_tilde']}, "
                      f"phi={payload['phi']}, {disc['kind']} D: p={disc['p']}, R={disc['radius_R']:g}, "
                      f"L={disc['L']:.3g})"))
-    for col in ("m", "G", "held-out |gap| ± CI", "explicit eps(m)", "distinct G outputs"):
+    for col in ("m", "G", "held-out |gap| ± CI", "explicit eps(m)", "gap ≤ eps(m)",
+                "distinct G outputs", "≤ m outputs"):
         t.add_column(col, justify="right")
     for r in payload["rows"]:
         eps_m = r["explicit_eps"]
         eps_txt = "inf" if isinstance(eps_m, str) else f"{eps_m:.3g}"
         t.add_row(f"{r['m']:,}", r["generator"],
                   f"{r['gap']:.4f} ± {r['gap_ci_high'] - r['gap']:.3f}", eps_txt,
-                  f"{r['distinct_nonnoise_outputs']:,}")
+                  r["consistent_with_bound"], f"{r['distinct_nonnoise_outputs']:,}", r["at_most_m_outputs"])
     console.print(t)
+    if any("vacuous" in (r["consistent_with_bound"], r["at_most_m_outputs"]) for r in payload["rows"]):
+        console.print("vacuous: the check could not fail at that m (eps(m) ≥ the gap's whole range, or m ≥ the "
+                      "number of draws or of distinct real images); never counted as a pass")
     thr = payload["empirical_threshold"]
     ratio = payload["threshold_ratio_to_mstar"]
     console.print(f"distinct G outputs: distinct non-noise images among {payload['rows'][0]['support_draws']:,} "

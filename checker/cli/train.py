@@ -2,7 +2,9 @@
 reproduce a figure of the paper with ``--figure {1,3,4a}``.
 
 Training is not a check: it exits 0 when the run finished (1 never), 2 on bad usage.
-With ``--out DIR`` every epoch is checkpointed atomically; re-running the same command resumes.
+With ``--out DIR`` every epoch is checkpointed atomically; re-running the same command resumes
+(on the same device type and dtype only: a cross-device resume exits 2 naming ``--device``).
+``--deterministic`` and ``--allow-tf32`` set the numerical policy of :mod:`checker.device`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dtype", help="float64 (default) or float32")
     p.add_argument("--label-smoothing", dest="label_smoothing", type=float,
                    help="cross-entropy label smoothing (default 0; the authors' MNIST clip is 1/9)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N; a checkpoint "
+                                                   "resumes only on the device type it was written on")
+    p.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None,
+                   help="require torch's deterministic algorithms and a fixed cuBLAS workspace "
+                        "(default: on when CHECKER_DETERMINISTIC=1, else off)")
+    p.add_argument("--allow-tf32", dest="allow_tf32", action="store_true",
+                   help="allow TF32 float32 matmuls/convolutions on GPUs that have them (default off)")
     p.add_argument("--config", metavar="TOML", help="TOML file of training options (flags override it)")
     p.add_argument("--out", metavar="DIR", help="folder for checkpoint, model.pt and result.json")
     p.add_argument("--figure", help="reproduce a figure instead: 1, 3 or 4a")
@@ -65,8 +73,11 @@ def run(args) -> int:
         from checker.wrm.figures import FIGURES, make_figure
 
         one_of("figure", args.figure, FIGURES)
-        res = make_figure(args.figure, out=args.out or f"figure{args.figure}", full=args.full,
-                          seed=args.seed or 0, device=args.device)
+        from checker.device import device_policy
+
+        with device_policy(deterministic=args.deterministic, allow_tf32=args.allow_tf32):
+            res = make_figure(args.figure, out=args.out or f"figure{args.figure}", full=args.full,
+                              seed=args.seed or 0, device=args.device)
         if args.json:
             _print_json(res)
         else:
@@ -91,7 +102,8 @@ def run(args) -> int:
             raise InvalidArgument("match_wrm", args.match_wrm, "cannot be combined with --eps")
         fields["eps"] = eps_from_wrm_run(args.match_wrm)
     config = TrainConfig.from_mapping(fields)
-    result = train(config, out=args.out, device=args.device)
+    result = train(config, out=args.out, device=args.device, deterministic=args.deterministic,
+                   allow_tf32=args.allow_tf32)
     summary = result.summary()
     if args.json:
         _print_json(summary)

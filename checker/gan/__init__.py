@@ -11,7 +11,8 @@ from checker.gan.construction import ConstructedPair, build_pair, default_delta
 from checker.gan.data import DATASETS, ImageData, dataset_dim, load_images
 from checker.gan.discriminators import BoundedDiscriminator, Measure, measure
 from checker.gan.encoder import NoiseEncoder, encoder_nonzero_count
-from checker.gan.fooling import FoolingConfig, FoolingResult, FoolingRow, plot_fooling, run_fooling
+from checker.gan.fooling import (FoolingConfig, FoolingResult, FoolingRow, RowVerdict, plot_fooling,
+                                  run_fooling)
 from checker.gan.generator import IdealGenerator, ReluGenerator, pow2_floor
 from checker.gan.noising import NoiseSplit, apply_noise, noise_indices, split_noise
 
@@ -21,7 +22,7 @@ __all__ = [
     "DATASETS", "ImageData", "dataset_dim", "load_images",
     "BoundedDiscriminator", "Measure", "measure",
     "NoiseEncoder", "encoder_nonzero_count",
-    "FoolingConfig", "FoolingResult", "FoolingRow", "plot_fooling", "run_fooling",
+    "FoolingConfig", "FoolingResult", "FoolingRow", "RowVerdict", "plot_fooling", "run_fooling",
     "IdealGenerator", "ReluGenerator", "pow2_floor",
     "NoiseSplit", "apply_noise", "noise_indices", "split_noise",
 ]

@@ -2,9 +2,9 @@ r"""Numerical checks of the construction's properties on a built pair (used by t
 the tests and ``checker construct``).
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1; project obligations of
-``shared/reference/arora2018.md`` §8: :math:`E(G(z)) = z`, :math:`E(\tilde x\circledast z) = z`
+docs/math/arora-thm1.md, "Proof chain": :math:`E(G(z)) = z`, :math:`E(\tilde x\circledast z) = z`
 (C1), :math:`G_\delta = G` off the ramp set :math:`A` and :math:`\nu(A)\le(m-1)\delta\sup f`
-(C8, §3.3). Every function returns a named result; nothing here decides pass/fail except by
+(C8, "ReLU generator and the ramp width"). Every function returns a named result; nothing here decides pass/fail except by
 comparison with a named tolerance or a stated bound.
 
 .. math::
@@ -91,7 +91,15 @@ class ConstructionReport:
 def inspect_pair(pair: ConstructedPair, *, n: int = 4096, seed: int = 0,
                  include_edges: bool = True) -> ConstructionReport:
     """Evaluate :math:`E\\circ G_\\delta`, :math:`E\\circ G` and :math:`G_\\delta - G` on ``n`` codes
-    drawn from :math:`\\nu` (plus, with ``include_edges``, codes at every ramp end)."""
+    drawn from :math:`\\nu` (plus, with ``include_edges``, codes at every ramp end). Runs under
+    the thread policy of :mod:`checker.threads` for the generator's size."""
+    from checker.threads import threads_for
+
+    with threads_for(pair.generator):
+        return _inspect(pair, n=n, seed=seed, include_edges=include_edges)
+
+
+def _inspect(pair: ConstructedPair, *, n: int, seed: int, include_edges: bool) -> ConstructionReport:
     gen = torch.Generator(device=pair.pool.device).manual_seed(seed)
     z = pair.sample_codes(n, generator=gen)
     if include_edges:

@@ -1,7 +1,7 @@
 r"""Code distributions :math:`\nu` and the hash of codes into :math:`m` blocks of equal :math:`\nu`-measure.
 
-Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1; ``shared/reference/arora2018.md``
-§1.1 (the proof needs only that :math:`\nu` is atomless, [R]) and §3.2 (concrete partition,
+Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1; docs/math/arora-thm1.md,
+"Setting" (the proof needs only that :math:`\nu` is atomless, [R]) and "Ideal generator" (concrete partition,
 [R]). The paper's :math:`\nu` is :math:`\mathcal N(0, I_{\tilde d})` [A]; Laplace and uniform codes
 are offered as other atomless choices (the authors: "one could consider other distributions").
 

@@ -1,7 +1,7 @@
 r"""Theorem 1's explicit pair :math:`(G, E)`, built in one call: :func:`build_pair`.
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1 ([S] statement; [A] idea),
-with the project's explicit construction of ``shared/reference/arora2018.md`` §2.2 and §3
+with the project's explicit construction of docs/math/arora-thm1.md ("Explicit version" and "Construction")
 ([R]): draw a pool :math:`\tilde x_1..\tilde x_m \stackrel{iid}{\sim} \tilde\mu` (with
 replacement from a data set), hash codes into :math:`m` equal-:math:`\nu` blocks, and set
 

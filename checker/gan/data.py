@@ -1,8 +1,8 @@
 r"""Un-noised image distributions :math:`\tilde\mu` for the pool and for "real" samples.
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1: :math:`\tilde\mu` is arbitrary
-(``shared/reference/arora2018.md`` §1.1); in experiments it is the empirical distribution of a
-bundled data set, sampled with replacement (§3.2, [A/R]). Nothing is downloaded:
+(docs/math/arora-thm1.md, "Setting"); in experiments it is the empirical distribution of a
+bundled data set, sampled with replacement ("Construction", [A/R]). Nothing is downloaded:
 
 * ``"digits"``: scikit-learn's bundled 8×8 digits (1,797 images, :math:`d = 64`), values
   0..16 divided by 16 (dyadic, so the ReLU generator's arithmetic is exact on them);

@@ -3,7 +3,7 @@ in the parameters, and the measuring functions :math:`\varphi`.
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1: discriminators of capacity
 :math:`p` (number of parameters) that are :math:`L`-Lipschitz **in the parameters** over a
-bounded set :math:`V` (``shared/reference/arora2018.md`` §1.3, [S]+[R]); measuring function
+bounded set :math:`V` (docs/math/arora-thm1.md, "Discriminators and the measuring function", [S]+[R]); measuring function
 :math:`\varphi` with range in :math:`[-\Delta,\Delta]` and Lipschitz constant :math:`L_\varphi`.
 
 =====================  ===================  ==============================================

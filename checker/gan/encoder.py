@@ -1,8 +1,8 @@
 r"""The encoder :math:`E` of Theorem 1: one linear layer with exactly :math:`\tilde d` nonzero weights.
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1 ("an encoder with at most
-:math:`\tilde d` non-zero weights", [S]); construction of ``shared/reference/arora2018.md``
-§3.1 ([A] idea, [R] details).
+:math:`\tilde d` non-zero weights", [S]); construction of docs/math/arora-thm1.md,
+"Encoder" ([A] idea, [R] details).
 
 =====================  ==================  ==================================================
 paper symbol           argument            meaning

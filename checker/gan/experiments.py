@@ -1,8 +1,8 @@
 r"""Registered experiment checks for Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1.
 
 The proof outline ``proofs/arora_thm1.toml`` cites these names (see :mod:`checker.registry`).
-Each one builds the construction of ``shared/reference/arora2018.md`` §3 from seeded random
-choices and measures one claim of the proof chain (§4.1, C1-C8). They are **sampled evidence**:
+Each one builds the construction of docs/math/arora-thm1.md ("Construction") from seeded random
+choices and measures one claim of the proof chain ("Proof chain", C1-C8). They are **sampled evidence**:
 the auditor reports them as tested, never as proved. Each summary says what was sampled and the
 worst margin found; ``evidence`` carries the numbers. Statistical checks use the two-sided
 false-alarm rate ``checker.tolerances.STAT_ALPHA``.
@@ -45,6 +45,25 @@ def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 
 
+#: Largest network any experiment below builds: the ReLU generator at m < 300, d < 120
+#: (2(m-1)(d-d~+2)+d < 75,000 parameters) -- below the thread policy's one-thread cut.
+_LARGEST_PARAMS = 75_000
+
+
+def _small_models(fn):
+    """Run an experiment under the thread policy for its largest network (checker.threads)."""
+    import functools
+
+    from checker.threads import threads_for
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threads_for(_LARGEST_PARAMS):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
@@ -52,6 +71,7 @@ def _fmt(x: float) -> str:
 @experiment("arora.encoder_extracts_noise",
             description="C1: E(x~ ⊛ z) = z exactly for the linear and all-ReLU encoders, and the "
                         "noising operator's split inverts it, over random layouts (d, d~), images and codes")
+@_small_models
 def encoder_extracts_noise(*, seed: int, quick: bool) -> ExperimentResult:
     rng = np.random.default_rng(seed)
     g = _gen(seed)
@@ -96,6 +116,7 @@ def _pairs(seed: int, quick: bool):
 @experiment("arora.encoder_inverts_generator",
             description="E(G(z)) = z exactly for the compact ReLU generator and the ideal one, on "
                         "codes from nu and on codes placed at every ramp edge")
+@_small_models
 def encoder_inverts_generator(*, seed: int, quick: bool) -> ExperimentResult:
     worst, rows = 0.0, []
     n = 512 if quick else 8192
@@ -115,6 +136,7 @@ def encoder_inverts_generator(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.generator_matches_ideal_off_ramp",
             description="The ReLU generator equals the ideal hash generator outside the ramp set A, "
                         "within its a-priori float64 summation bound, including codes at the ramp edges")
+@_small_models
 def generator_matches_ideal_off_ramp(*, seed: int, quick: bool) -> ExperimentResult:
     rows, worst_ratio, passed = [], 0.0, True
     n = 1024 if quick else 16384
@@ -142,6 +164,7 @@ def generator_matches_ideal_off_ramp(*, seed: int, quick: bool) -> ExperimentRes
 @experiment("arora.ramp_mass_bound",
             description="nu(A) <= (m-1) delta sup f (exact via the CDF, and by Monte Carlo), and "
                         "2 Delta nu(A) <= eps/4 for the default ramp width")
+@_small_models
 def ramp_mass_bound(*, seed: int, quick: bool) -> ExperimentResult:
     from checker.bounds.arora_construction import ramp_mass_bound as gaussian_bound
 
@@ -188,6 +211,7 @@ def ramp_mass_bound(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.block_probabilities",
             description="Codes fall into the m hash blocks with probability 1/m each (chi-square "
                         "goodness of fit at false-alarm rate STAT_ALPHA), for each code law")
+@_small_models
 def block_probabilities(*, seed: int, quick: bool) -> ExperimentResult:
     g = _gen(seed)
     rows, passed = [], True
@@ -256,6 +280,7 @@ def _pool_means(seed: int, quick: bool, m: int, n_pools: int, n_codes: int, phi)
 @experiment("arora.mean_identity_c2",
             description="C2: averaged over random pools, E_z phi(D(G(z),z)) equals E_x phi(D(x,E(x))) "
                         "for fixed discriminators, within a Monte-Carlo confidence interval")
+@_small_models
 def mean_identity_c2(*, seed: int, quick: bool) -> ExperimentResult:
     n_pools, n_codes = (60, 400) if quick else (400, 2000)
     zq = stats.norm.isf(STAT_ALPHA / 2)
@@ -283,6 +308,7 @@ def mean_identity_c2(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.variance_over_pools",
             description="Var over pools of E_z phi(D(G(z),z)) is at most Delta^2/m for fixed "
                         "discriminators (chi-square upper test, Monte-Carlo noise accounted for)")
+@_small_models
 def variance_over_pools(*, seed: int, quick: bool) -> ExperimentResult:
     n_pools, n_codes = (40, 400) if quick else (300, 4000)
     rows, passed = [], True
@@ -309,6 +335,7 @@ def variance_over_pools(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.bounded_differences_c4",
             description="C4: changing one pair (x~_i, z_i) moves f = (1/m) sum phi(D(x~_i ⊛ z_i, z_i)) "
                         "by at most 2 Delta/m, on random and adversarially chosen replacements")
+@_small_models
 def bounded_differences_c4(*, seed: int, quick: bool) -> ExperimentResult:
     data = load_images("digits")
     g = _gen(seed)
@@ -346,6 +373,7 @@ def bounded_differences_c4(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.eps_net_perturbation_c6",
             description="C6: ||v - v'|| <= eta moves every D by at most L eta and the gap by at most "
                         "2 L L_phi eta, for the stated L of the bounded discriminators")
+@_small_models
 def eps_net_perturbation_c6(*, seed: int, quick: bool) -> ExperimentResult:
     g = _gen(seed)
     pair = build_pair(dataset="digits", d_tilde=8, m=16, seed=seed)
@@ -403,6 +431,7 @@ def eps_net_perturbation_c6(*, seed: int, quick: bool) -> ExperimentResult:
 @experiment("arora.param_count_matches_formula",
             description="The built ReLU generator has exactly generator_param_count(m, d, d~) parameter "
                         "entries and the encoders exactly encoder_nonzeros(d~) nonzero weights")
+@_small_models
 def param_count_matches_formula(*, seed: int, quick: bool) -> ExperimentResult:
     from checker.bounds.arora_construction import encoder_nonzeros, generator_param_count
 

@@ -1,7 +1,7 @@
 r"""The fooling experiment: Theorem 1's claim measured with trained discriminators.
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1 ([S] statement, [R] explicit
-constants of ``shared/reference/arora2018.md`` §2.2): a pool of
+constants of docs/math/arora-thm1.md, "Explicit version (checker's own)"): a pool of
 :math:`m \ge m^\star(p,\Delta,L,L_\varphi,\varepsilon,R)` images makes :math:`(G, E)`
 :math:`\varepsilon`-fool every discriminator of capacity :math:`p`,
 
@@ -48,11 +48,12 @@ from checker.gan.data import DATASETS, dataset_dim, load_images
 from checker.gan.discriminators import DISCRIMINATORS, MEASURES, BoundedDiscriminator, measure
 from checker.io import ensure_dir, fingerprint, load_checkpoint, save_checkpoint
 from checker.progress import progress
+from checker.threads import threads_for
 from checker.tolerances import STAT_ALPHA
 from checker.validate import integer, one_of, positive, positive_int
 
-__all__ = ["FoolingConfig", "FoolingRow", "FoolingResult", "run_fooling", "hoeffding_half_width",
-           "plot_fooling"]
+__all__ = ["FoolingConfig", "FoolingRow", "FoolingResult", "RowVerdict", "run_fooling",
+           "hoeffding_half_width", "plot_fooling"]
 
 
 def hoeffding_half_width(n: int, width: float, alpha: float = STAT_ALPHA) -> float:
@@ -134,6 +135,28 @@ class FoolingRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RowVerdict:
+    r"""The two checks of one pool size, three-valued (``"pass"``, ``"fail"``, ``"vacuous"``).
+
+    ``bound``: the gap's lower confidence bound is at most the explicit :math:`\varepsilon(m)`;
+    *vacuous* when :math:`\varepsilon(m)` is at least the width :math:`w` of the range of
+    :math:`\varphi` on the discriminator's outputs (``phi.width``; :math:`w\le 2\Delta`): a gap
+    of two means of values in a range of width :math:`w` never exceeds :math:`w`, so the
+    comparison could not fail.
+    ``support``: the generator's un-noised output takes at most :math:`m` values; *vacuous* once
+    :math:`m` is at least the number of draws or of distinct real images (no count could
+    exceed :math:`m`). ``*_vacuous_because`` says why, else ``None``. A vacuous check is never
+    a pass.
+    """
+
+    m: int
+    bound: str
+    bound_vacuous_because: str | None
+    support: str
+    support_vacuous_because: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class FoolingResult:
     """Rows per ``m`` plus the theory's numbers for the chosen discriminator class."""
 
@@ -150,9 +173,43 @@ class FoolingResult:
     distinct_real_images: int
     resumed: tuple[int, ...] = field(default=())
 
+    @property
+    def gap_range(self) -> float:
+        r"""Width :math:`w\le 2\Delta` of the range of :math:`\varphi\circ D` (``phi.width``): no
+        gap exceeds it."""
+        return float(measure(self.config.phi).width)
+
+    def verdicts(self) -> tuple[RowVerdict, ...]:
+        """One :class:`RowVerdict` per row (see there for the vacuity rules)."""
+        width = self.gap_range
+        out = []
+        for r in self.rows:
+            eps_m = r.explicit_eps
+            b_vac = (f"eps(m) = {eps_m:.3g} >= {width:g}, the whole range of the gap"
+                     if not eps_m < width else None)
+            cap = min(r.support_draws, self.distinct_real_images)
+            s_vac = (f"m = {r.m:,} >= {cap:,} (the number of draws or of distinct real images), "
+                     "so no count could exceed m" if r.m >= cap else None)
+            out.append(RowVerdict(
+                m=r.m,
+                bound="vacuous" if b_vac else ("pass" if r.gap_ci_low <= eps_m else "fail"),
+                bound_vacuous_because=b_vac,
+                support="vacuous" if s_vac else ("pass" if r.distinct_nonnoise_outputs <= r.m else "fail"),
+                support_vacuous_because=s_vac))
+        return tuple(out)
+
+    def outcome(self) -> str:
+        """``"fail"`` if any check failed, ``"pass"`` if none failed and at least one was not
+        vacuous, else ``"vacuous"`` (nothing was established)."""
+        flat = [v for rv in self.verdicts() for v in (rv.bound, rv.support)]
+        if "fail" in flat:
+            return "fail"
+        return "pass" if "pass" in flat else "vacuous"
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["config"]["m_grid"] = list(self.config.m_grid)
+        out["verdicts"] = [asdict(v) for v in self.verdicts()]
         return out
 
 
@@ -226,6 +283,15 @@ def _measure_m(cfg: FoolingConfig, m: int, data, dev: torch.device) -> tuple[Foo
     return row, {"p": best.param_count(), "L": best.lipschitz()}
 
 
+def _model_size(config: FoolingConfig, m: int, d: int, p: int) -> int:
+    """Parameters of the largest network run at pool size ``m``: the discriminator (``p``) or
+    the ReLU generator (only up to ``relu_max_m``; the ideal one is a table lookup)."""
+    from checker.bounds.arora_construction import generator_param_count
+
+    gen = generator_param_count(m, d, config.d_tilde) if m <= config.relu_max_m else 0
+    return max(p, gen)
+
+
 def _threshold(rows: list[FoolingRow], level: float) -> int | None:
     """Smallest grid m from which every row's gap lower confidence bound is <= level."""
     found = None
@@ -260,7 +326,9 @@ def run_fooling(config: FoolingConfig, *, out: str | Path | None = None) -> Fool
     for m in progress(config.m_grid, desc="checker gan: pool sizes", total=len(config.m_grid)):
         if m in done:
             continue
-        row, _ = _measure_m(config, m, data, dev)
+        # thread policy (checker.threads): the largest network of this m decides
+        with threads_for(_model_size(config, m, data.d, p)):
+            row, _ = _measure_m(config, m, data, dev)
         done[m] = asdict(row)
         if ckpt is not None:
             save_checkpoint(ckpt, {"rows": [done[k] for k in sorted(done)]}, config_fingerprint=cfg_fp)

@@ -2,7 +2,7 @@ r"""The generators of Theorem 1: the ideal (discontinuous) hash generator and it
 
 Arora, Risteski, Zhang, ICLR 2018 (arXiv 1711.02651), Theorem 1 ("a generator of support
 :math:`m`"; "a ReLU network with :math:`O(md)` parameters", [S]); constructions of
-``shared/reference/arora2018.md`` §3.2 (ideal generator, [R] partition) and §3.3 (one hidden
+docs/math/arora-thm1.md, "Ideal generator" ([R] partition) and "ReLU generator and the ramp width" (one hidden
 ReLU layer, ramp width :math:`\delta`, parameter count, ramp mass; all [R], our specification).
 
 =========================  ====================  ============================================

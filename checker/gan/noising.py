@@ -1,10 +1,10 @@
 r"""The noising operator :math:`x = \tilde x \circledast z` and its inverse split.
 
 Arora, Risteski, Zhang, *Do GANs learn the distribution? Some theory and empirics*, ICLR 2018
-(arXiv 1711.02651), §1.2 of ``shared/reference/arora2018.md``: the authors replace "every 100th
+(arXiv 1711.02651), docs/math/arora-thm1.md, "Noised images": the authors replace "every 100th
 pixel" of a natural image by Gaussian noise, the noise vector being the code :math:`z`
-(**replacement, not addition**, [A]). The index formula below is the project's corrected form
-of the seed slide's formula ([R]; the paper's typography was not available).
+(**replacement, not addition**, [A]). The index formula below is the project's own
+specification ([R]; the paper's typography was not available).
 
 =====================  ==========================  =============================================
 paper symbol           argument                    meaning

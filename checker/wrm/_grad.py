@@ -9,7 +9,7 @@ ascent direction under a norm, projection onto a ball and uniform sampling in it
   :math:`p=\infty`.
 * Uniform sample in the :math:`\ell_2` ball of :math:`\mathbb{R}^d` [D, standard]: a Gaussian
   direction, normalised, times :math:`\epsilon U^{1/d}`, :math:`U\sim\mathrm{Unif}(0,1)`
-  (torchattacks' PGDL2 gets this wrong, ``anchors.md`` §e.1); in the :math:`\ell_\infty` ball,
+  (torchattacks' PGDL2 draws the radius as :math:`\epsilon U`, which is not uniform); in the :math:`\ell_\infty` ball,
   independent :math:`\mathrm{Unif}(-\epsilon,\epsilon)` coordinates.
 
 Every function works per example on any shape ``(N, ...)``.

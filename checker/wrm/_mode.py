@@ -1,9 +1,9 @@
 """Mode hygiene for adversarial loops: a context manager that puts a model in ``eval()`` mode
 with every parameter's ``requires_grad`` switched off, and restores both in ``finally``.
 
-No paper content; this is the project's rule [R] (``shared/reference/anchors.md`` §e.8:
-torchattacks restores the mode without ``finally``; BatchNorm in train mode couples the
-examples of a batch during an inner maximisation, ``sinha2018.md`` §8.8).
+No paper content; this is the project's rule [R] (some attack libraries restore the mode without
+``finally``; BatchNorm in train mode couples the examples of a batch during an inner
+maximisation).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ sweep of penalties :math:`\gamma_{adv}` (Fig. 4(a)):
 
 A sweep is sampled evidence about one model on one data set; no result here is a certificate.
 The WRM attack's points are feasible, so its loss is a *lower* bound on the worst case at the
-radius it reaches (``sinha2018.md`` §8.2).
+radius it reaches (docs/math/sinha.md, "What makes a computed certificate sound").
 """
 
 from __future__ import annotations

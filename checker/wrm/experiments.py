@@ -5,8 +5,9 @@ Both are sampled evidence (random problems drawn from a seed), never proofs.
 * ``sinha.closed_form_linear`` — on random linear models with squared loss and
   :math:`\gamma = \lVert\theta\rVert^2/2 + \text{margin}`, the inner solver run to gradient-norm
   tolerance reaches :math:`\phi_\gamma = \gamma r^2/(2\gamma - \lVert\theta\rVert^2)` and
-  :math:`z^\star` (``sinha2018.md`` §8.4 [D]) within the bounds implied by the tolerance
-  (gap :math:`\le \mathrm{tol}^2/(2\mu)`, distance :math:`\le \mathrm{tol}/\mu`, §8.3).
+  :math:`z^\star` (docs/math/sinha.md, "A closed form for testing" [D]) within the bounds implied by the tolerance
+  (gap :math:`\le \mathrm{tol}^2/(2\mu)`, distance :math:`\le \mathrm{tol}/\mu`, docs/math/sinha.md,
+  "What makes a computed certificate sound").
 * ``sinha.inner_ascent_monotone`` — on random smooth problems in the strongly concave regime
   :math:`\gamma > L_{zz}/2` (linear/squared with :math:`L_{zz} = \lVert\theta\rVert^2`, logistic with
   :math:`L_{zz} = \lVert\theta\rVert^2/4`, both exact), the official-schedule objective never
@@ -63,7 +64,7 @@ def closed_form_worst(theta, x, y, gamma: float) -> dict:
 
 @experiment("sinha.closed_form_linear",
             description="Inner solver run to tolerance reaches the closed-form phi_gamma and z* of a "
-                        "linear model with squared loss (sinha2018.md §8.4), on random problems.")
+                        "linear model with squared loss (docs/math/sinha.md, A closed form for testing), on random problems.")
 def closed_form_linear(*, seed: int, quick: bool) -> ExperimentResult:
     import torch
 

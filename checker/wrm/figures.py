@@ -84,7 +84,13 @@ def _train(cfg, data, out, device):
     return train(cfg, data=data, out=out, device=device)
 
 
-def figure1(*, out, full: bool = False, seed: int = 0, device="auto") -> dict[str, Any]:
+def figure1(*, out, full: bool = False, seed: int = 0, device="auto", n: int | None = None,
+            epochs: int | None = None, n_angles: int | None = None) -> dict[str, Any]:
+    """Figure 1: decision boundaries of ERM/FGM/IFGM/PGM/WRM on the synthetic task (ReLU, ELU).
+
+    ``n``, ``epochs``, ``n_angles`` override the quick (2000, 30, 90) or full (10000, 30, 360)
+    sizes; ``checker run --tiny`` uses small values for a smoke test of the stage.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,7 +100,12 @@ def figure1(*, out, full: bool = False, seed: int = 0, device="auto") -> dict[st
     from checker.wrm.data import synthetic
     from checker.wrm.training import TrainConfig
 
-    n, epochs, n_angles = (10000, 30, 360) if full else (2000, 30, 90)
+    from checker.validate import positive_int
+
+    dn, de, da = (10000, 30, 360) if full else (2000, 30, 90)
+    n = dn if n is None else positive_int("n", n)
+    epochs = de if epochs is None else positive_int("epochs", epochs)
+    n_angles = da if n_angles is None else positive_int("n_angles", n_angles)
     data = synthetic(n, seed=seed)
     out = Path(out)
     results: dict[str, Any] = {"settings": {"n": n, "epochs": epochs, "n_angles": n_angles, "seed": seed,
@@ -263,9 +274,10 @@ def figure4a(*, out, full: bool = False, seed: int = 0, device="auto") -> dict[s
 def _save(fig, results, out, stem, lines) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    from checker.io import atomic_write_bytes, ensure_dir, write_json
+    from checker.io import atomic_write_bytes, write_json
+    from checker.validate import output_dir
 
-    out = ensure_dir(out)
+    out = output_dir("out", out)
     import io
 
     buf = io.BytesIO()

@@ -3,7 +3,8 @@ r"""The inner maximisation of WRM: the robust surrogate :math:`\phi_\gamma` by g
 Paper: A. Sinha, H. Namkoong, J. Duchi, *Certifying Some Distributional Robustness with
 Principled Adversarial Training*, ICLR 2018 (arXiv 1710.10571), eq. (2b), Algorithm 1 and the
 covariate-shift cost (8); the step schedule is the authors' released TF code
-(``attacks_tf.wrm``, ``shared/reference/sinha2018.md`` §6.1, §8.5).
+(``attacks_tf.wrm``; the soundness of the gradient-norm correction is in docs/math/sinha.md,
+"What makes a computed certificate sound").
 
 .. math::
 

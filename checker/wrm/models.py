@@ -3,7 +3,7 @@ r"""Models of the WRM experiments, and saving/loading them without unpickling co
 Paper: Sinha, Namkoong, Duchi, ICLR 2018 (arXiv 1710.10571), §4.1 (synthetic: a 2-4-2 MLP with
 ReLU or ELU and 2 logits) and §4.2 (MNIST: 8×8, 6×6, 5×5 convolutions with ELU, then a dense
 layer). The exact MNIST architecture is the authors' released ``utils.cnn_model`` [C]
-(``shared/reference/sinha2018.md`` §5.3):
+(layer sizes read from that code; docs/math/sinha.md, "Experiments"):
 
 =====================  ==================  ======================  ===========
 layer                  specification       output (1×28×28 in)     parameters

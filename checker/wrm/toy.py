@@ -1,6 +1,6 @@
 r"""Small smooth problems with known answers, for checking the inner maximisation.
 
-Linear model with squared loss (``sinha2018.md`` §8.4 [D]; anchors.md g.3):
+Linear model with squared loss (docs/math/sinha.md, "A closed form for testing" [D]):
 :math:`\ell(\theta; z) = \tfrac12(\theta^\top z - y)^2`, :math:`c(z, x) = \lVert z - x\rVert_2^2`,
 :math:`r = \theta^\top x - y`. For :math:`\gamma > \lVert\theta\rVert^2/2`:
 

@@ -3,7 +3,7 @@ atomic checkpoints with resume, and the saved results.
 
 Paper: Sinha, Namkoong, Duchi, ICLR 2018, Algorithm 1 (WRM) and §4 (ERM, FGM, IFGM, PGM). The
 optimiser, learning rate, epochs and batch size of the paper's figures are not given
-(``sinha2018.md`` §9); ours are project choices [R]: Adam (as the authors' MNIST code), learning
+(docs/math/sinha.md); ours are project choices [R]: Adam (as the authors' MNIST code), learning
 rate 0.01 on the synthetic task (as a public reproduction) and 0.001 otherwise (the authors'
 MNIST code), batch 128. Label smoothing is off by default; the authors' MNIST clip of the
 labels to [0.1/9, 0.9] is ``label_smoothing = official_label_smoothing(10) = 1/9``.
@@ -12,14 +12,14 @@ Budgets [P]: WRM uses γ = 2 (synthetic) or γ = 0.04·C₂ (MNIST; C₂ from th
 Baselines use ε with :math:`\epsilon^2 = \hat\rho_n(\theta_{\rm WRM})` (eq. (17)/(19)), read from a
 saved WRM run by :func:`eps_from_wrm_run`, or given explicitly.
 
-Reported for WRM at the *final* θ (not a running mean, ``sinha2018.md`` §8.8):
+Reported for WRM at the *final* θ (not a running mean, docs/math/sinha.md):
 :math:`\hat\rho_n = \mathbb{E}_n[c(\hat z, x)]` and :math:`\mathbb{E}_n[f(\hat z)]`, the mean inner
 objective — a lower estimate of :math:`\mathbb{E}_n\phi_\gamma` (the inner ascent is approximate).
 
 Resume [R]: with ``out`` set, a checkpoint is written atomically after every epoch; running the
 same configuration with the same ``out`` continues from it (identical final weights to an
-uninterrupted run on the same device); a different configuration is refused with
-:class:`~checker.errors.ResumeError`.
+uninterrupted run on the same device type); a different configuration, device type or dtype
+is refused with :class:`~checker.errors.ResumeError` (see :mod:`checker.device`).
 """
 
 from __future__ import annotations
@@ -281,24 +281,61 @@ def evaluate_inner(model, x, y, config, *, batch_size: int = 1024, loss_fn=None)
     return tot
 
 
-def _fingerprint(config: TrainConfig) -> str:
+def _fingerprint(config: TrainConfig, identity: dict[str, str]) -> str:
+    """Content hash of the configuration *and* the device type and dtype the run computes on
+    (:func:`checker.device.checkpoint_identity`): a checkpoint resumes only where it was made."""
     from checker.io import fingerprint
 
-    return fingerprint({"train_config": dataclasses.asdict(config), "version": 1})
+    return fingerprint({"train_config": dataclasses.asdict(config), "identity": identity, "version": 2})
+
+
+def _load_state(ckpt: Path, fp: str, identity: dict[str, str]):
+    """The checkpoint's state (None if absent). A checkpoint made on another device type or in
+    another dtype is refused with a ResumeError naming ``--device``/``--dtype`` and the file."""
+    import torch
+
+    from checker.device import check_resume_device
+    from checker.errors import ResumeError
+    from checker.io import load_checkpoint
+
+    try:
+        return load_checkpoint(ckpt, config_fingerprint=fp)
+    except ResumeError:
+        try:
+            blob = torch.load(ckpt, map_location="cpu", weights_only=True)
+            saved = blob["state"].get("identity")
+        except Exception:  # unreadable or foreign file: the generic refusal below says enough
+            raise ResumeError(f"checkpoint {ckpt} belongs to a different configuration; use a fresh "
+                              "--out folder or delete the checkpoint to start over") from None
+        if saved != identity:
+            check_resume_device(ckpt, saved, identity)
+        raise
 
 
 def train(config: TrainConfig, *, out=None, data=None, device: object = "auto",
-          stop_after: int | None = None) -> TrainResult:
+          stop_after: int | None = None, deterministic: bool | None = None,
+          allow_tf32: bool = False) -> TrainResult:
     """Train ``config`` (resuming from ``out/checkpoint.pt`` when present).
 
     ``data``: a preloaded :class:`~checker.wrm.data.Dataset` (else loaded from
     ``config.dataset``). ``stop_after``: stop after that many epochs *in this call* (the run can
     be resumed later; used to time-slice long runs and to test resumption).
+    ``deterministic`` / ``allow_tf32``: the numerical policy of :func:`checker.device.device_policy`
+    (``deterministic=None`` reads ``CHECKER_DETERMINISTIC``; TF32 off unless asked for). A
+    checkpoint made on another device type or dtype is refused (:class:`~checker.errors.ResumeError`).
     """
+    from checker.device import device_policy
+
+    with device_policy(deterministic=deterministic, allow_tf32=allow_tf32):
+        return _train(config, out=out, data=data, device=device, stop_after=stop_after)
+
+
+def _train(config: TrainConfig, *, out, data, device, stop_after) -> TrainResult:
     import torch
 
-    from checker.device import resolve_device
-    from checker.io import ensure_dir, load_checkpoint, save_checkpoint, write_json
+    from checker.device import checkpoint_identity, resolve_device
+    from checker.io import save_checkpoint, write_json
+    from checker.validate import output_dir
     from checker.progress import progress
     from checker.wrm.data import C2, load_dataset
     from checker.wrm.methods import make_config, train_step
@@ -332,12 +369,13 @@ def train(config: TrainConfig, *, out=None, data=None, device: object = "auto",
     attack_gen = torch.Generator(device=dev).manual_seed(config.seed + 1)
     history: list[EpochMetrics] = []
     start = 0
-    fp = _fingerprint(config)
+    identity = checkpoint_identity(dev, dtype)
+    fp = _fingerprint(config, identity)
     ckpt = None
     if out is not None:
-        ensure_dir(out)
-        ckpt = Path(out) / "checkpoint.pt"
-        state = load_checkpoint(ckpt, config_fingerprint=fp)
+        out = output_dir("out", out)
+        ckpt = out / "checkpoint.pt"
+        state = _load_state(ckpt, fp, identity)
         if state is not None:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
@@ -382,7 +420,7 @@ def train(config: TrainConfig, *, out=None, data=None, device: object = "auto",
                 save_checkpoint(ckpt, {
                     "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                     "order_gen": order_gen.get_state(), "attack_gen": attack_gen.get_state(),
-                    "history": [dataclasses.asdict(h) for h in history],
+                    "history": [dataclasses.asdict(h) for h in history], "identity": identity,
                 }, config_fingerprint=fp)
 
         model.eval()

@@ -41,15 +41,30 @@ def test_smt_guards_denominators(tmp_path):
     # x >= 0 => x/y >= 0 is false for y < 0; z3 must not "prove" it through y = 0 tricks either way
     c, _ = _one(tmp_path, 'symbols = { x = "real", y = "real" }\nhypotheses = ["x >= 0"]\nclaim = "x/y >= 0"',
                 'kind = "smt"')
-    assert c.verdict == "refuted"
-    assert any("y != 0" in g for g in c.detail["implicit_conditions"])
+    assert c.verdict == "refuted" and c.detail["replayed"] is True
+
+
+def test_smt_side_conditions_are_proved_not_assumed(tmp_path):
+    # x/y >= 0 holds wherever it is defined for x, y >= 0, but y = 0 is allowed: the guard y != 0
+    # is a side condition that does not follow, so this is never "proved" (before: guards were
+    # assumed and z3 answered unsat)
+    c, _ = _one(tmp_path, 'symbols = { x = "nonnegative", y = "nonnegative" }\nclaim = "x/y >= 0"', 'kind = "smt"')
+    assert c.verdict != "proved"
+    assert "y != 0" in c.detail["side_conditions"]["unproved"]
+    # control: with y > 0 the side condition follows and the claim is proved
+    c, _ = _one(tmp_path, 'symbols = { x = "nonnegative", y = "real" }\nhypotheses = ["y > 0"]\nclaim = "x/y >= 0"', 'kind = "smt"')
+    assert c.verdict == "proved" and "y != 0" in c.detail["side_conditions"]["proved"]
 
 
 def test_interval_proves_log_bound_and_reports_undecided(tmp_path):
     # log(x) <= x - 1/2 on [1/10, 10]: min of x - 1/2 - log x is at x = 1: 1/2 > 0 (hand)
     c, _ = _one(tmp_path, 'symbols = { x = "positive" }\nclaim = "log(x) <= x - 1/2"',
                 'kind = "interval"\nbox = { x = ["1/10", "10"] }')
-    assert c.verdict == "proved" and c.trust == "interval"
+    assert c.verdict == "proved" and c.trust == "interval[x∈[1/10,10]]"   # a box, not the domain x > 0
+    c, r = _one(tmp_path, 'symbols = { x = "positive" }\nhypotheses = ["x >= 1/10", "x <= 10"]\n'
+                'claim = "log(x) <= x - 1/2"', 'kind = "interval"\nbox = { x = ["1/10", "10"] }')
+    assert c.verdict == "proved" and c.trust == "interval"                 # the box is the stated domain
+    assert r.nodes["n"].status == "fully checked"
     # tight at x = 1 (log x <= x - 1, equality): must not be counted as proved with a tiny budget
     c, _ = _one(tmp_path, 'symbols = { x = "positive" }\nclaim = "log(x) < x - 1"',
                 'kind = "interval"\nbox = { x = ["1/2", "2"] }\nmax_boxes = 50')
@@ -67,15 +82,16 @@ def test_interval_refutes_ta(tmp_path):
 def test_property_finds_and_shrinks_counterexample(tmp_path):
     c, _ = _one(tmp_path, 'symbols = { n = "positive_integer" }\nclaim = "n**2 <= 10*n"',
                 'kind = "property"\nbox = { n = ["1", "1000"] }')
-    assert c.verdict == "refuted" and c.trust == "tested"
-    assert c.detail["point"] == {"n": "11"}  # the smallest violation: 121 > 110 (hand)
+    assert c.verdict == "refuted" and c.trust.startswith("tested")
+    assert c.detail["point"] == {"n": "11"}  # the smallest violation: 121 > 110 (hand), found by enumeration
 
 
 def test_property_pass_is_tested_not_proved(tmp_path):
     c, r = _one(tmp_path, 'symbols = { x = "real" }\nclaim = "x**2 + 1 > 0"',
                 'kind = "property"\nbox = { x = ["-5", "5"] }\nmax_examples = 20')
-    assert c.verdict == "tested"
-    assert "tested" in r.nodes["n"].trust and "proved" not in c.summary.replace("not proved", "")
+    assert c.verdict == "tested" and c.trust.startswith("tested[") and "x∈[-5,5]" in c.trust
+    assert r.nodes["n"].status_text == "checked modulo 1 tested"
+    assert "proved" not in c.summary.replace("not proved", "")
 
 
 def test_evaluate_exact(tmp_path):
@@ -98,11 +114,14 @@ def test_experiment_checks_with_fake_experiments(tmp_path, monkeypatch):
     monkeypatch.setitem(experiments._REGISTRY, "fake.fail", experiments.Experiment(
         name="fake.fail", description="d", module=__name__,
         func=lambda *, seed, quick: ExperimentResult(passed=False, summary="worst margin -1")))
+    monkeypatch.setitem(experiments.BINDINGS, "fake.pass", (("a", "d"), "a's claim"))
+    monkeypatch.setitem(experiments.BINDINGS, "fake.fail", (("b",), "b's claim"))
     p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.pass"\n')
               + node("b", body='[[node.checks]]\nkind = "experiment"\nname = "fake.fail"\n')
               + node("c", body='[[node.checks]]\nkind = "experiment"\nname = "fake.missing"\n'))
     r = audit([p], cache=False)
     assert r.nodes["a"].checks[0].verdict == "tested" and r.nodes["a"].trust == ("experiment",)
+    assert r.nodes["a"].status_text == "checked modulo 1 experiment"
     assert r.nodes["b"].status == "failed"
     assert r.nodes["c"].checks[0].verdict == "error" and any("fake.missing" in e for e in r.errors)
     assert not r.passed
@@ -115,3 +134,34 @@ def test_cited_and_assumed_are_trust(tmp_path, kind):
     r = audit([p])
     c = r.nodes["a"].checks[0]
     assert c.verdict == "trusted" and c.trust.startswith(kind)
+
+
+def test_experiment_bound_to_another_claim_is_refused(tmp_path, monkeypatch):
+    # check swap: an experiment that tests another node's claim is no evidence for this one
+    from checker import experiments
+    from checker.experiments import ExperimentResult
+
+    monkeypatch.setitem(experiments._REGISTRY, "fake.other", experiments.Experiment(
+        name="fake.other", description="d", module=__name__,
+        func=lambda *, seed, quick: ExperimentResult(passed=True, summary="fine")))
+    monkeypatch.setitem(experiments.BINDINGS, "fake.other", (("elsewhere",), "another claim"))
+    p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.other"\n'))
+    r = audit([p], cache=False)
+    c = r.nodes["a"].checks[0]
+    assert c.verdict == "error" and "not bound to this node" in c.summary and not r.passed
+    assert any("node 'a'" in e for e in r.errors)
+
+
+def test_every_experiment_is_bound_to_an_outline_node():
+    from checker import experiments
+
+    from checker.audit import load_outlines
+    from checker.audit.auditor import default_proofs_dir
+
+    assert set(experiments.BINDINGS) == set(experiments.names())
+    nodes = {n.id: n for o in load_outlines([default_proofs_dir()]) for n in o.nodes}
+    for name, (ids, what) in experiments.BINDINGS.items():
+        assert ids and what
+        for nid in ids:
+            assert nid in nodes, (name, nid)
+            assert any(c.options.get("name") == name for c in nodes[nid].checks), (name, nid)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from checker.audit import audit
 
 
-def test_real_outlines_algebra_and_errata():
-    r = audit(None, run_experiments=False, cache=False)
+def test_real_outlines_algebra_and_errata(shared_cache):
+    r = audit(None, run_experiments=False)
     assert r.errors == ()
     for nid, rep in r.nodes.items():
         for c in rep.checks:

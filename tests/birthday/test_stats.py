@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 
 from checker.birthday.experiments import simulate_collisions
 from checker.birthday.stats import (
@@ -65,7 +65,6 @@ def test_nonuniformity_flags_excess_triples_only():
     assert not nonuniformity_test(triples=0, triple_opportunities=opp, n_low=math.inf).testable
 
 
-@settings(max_examples=25)
 @given(uniform_cases)
 @example((365, 23))
 @example((2, 2))

@@ -2,6 +2,13 @@
 
 The stated accuracy is checker.tolerances.BIRTHDAY_SUPPORT_FACTOR (a factor 2) on the collision
 support 1/sum p_i^2, which equals N for a uniform distribution over N images.
+
+Every draw is fixed by a seed, so these tests are deterministic. Their false-failure
+probability over a fresh seed, per assertion: the factor-2 accuracy < 1e-6 (>= ~100 expected
+collisions, Chernoff; see BIRTHDAY_SUPPORT_FACTOR); a wrong non-uniformity flag on a uniform
+source NONUNIFORM_ALPHA = 1e-3; the crossing outside [0.59, 1.77] sqrt(N): the interpolated value
+lies in the grid [0.8, 1.8] sqrt(N), and leaves it only when the rate at 1.8 sqrt(N) (true value
+1 - exp(-1.62) = 0.80) is below 1/2 in 60 trials, probability < 1e-5 (binomial tail).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from checker.tolerances import BIRTHDAY_SUPPORT_FACTOR as F
 
 
 def _grid(N: int) -> tuple[int, ...]:
-    # sizes around the 50% point 1.18 sqrt(N) (arora2018.md §6.2), so that >= ~100 collisions
+    # sizes around the 50% point 1.18 sqrt(N) (docs/math/birthday.md, "Collision formulas"), so that >= ~100 collisions
     # are expected in total (the basis of the stated factor)
     r = math.sqrt(N)
     return (max(4, int(0.8 * r)), int(1.2 * r), int(1.8 * r))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import pytest
 import sympy as sp
 from hypothesis import example, given, strategies as st
@@ -17,11 +18,11 @@ from checker.errors import InvalidArgument
 from checker.tolerances import BOUND_ROUND_TRIP_REL, FLOAT64_REL
 from tests.strategies.bounds import arora_params, capacity, eps as eps_st
 
-EX = dict(p=1000, Delta=1, L=1, L_phi=1, eps=0.1)  # arora2018.md §2.2 worked example [D]
+EX = dict(p=1000, Delta=1, L=1, L_phi=1, eps=0.1)  # docs/math/arora-thm1.md, worked example [D]
 
 
 def test_worked_example_reference_values():
-    # reference values: arora2018.md §2.2 worked example [D]
+    # reference values: docs/math/arora-thm1.md, worked example [D]
     assert round(paper_m(**EX)) == 8_483_037
     assert mstar(**EX) == 4_065_680
     assert mcdiarmid_m(**EX) == 16_276_736
@@ -33,7 +34,7 @@ def test_worked_example_independent_float64():
     assert round(p * math.log(p / e) ** 2 / e**2) == 8_483_037
     assert math.ceil(8 / e**2 * (p * math.log(1 + 16 / e) + math.log(2))) + 1 == 4_065_680
     assert math.ceil(32 / e**2 * (p * math.log(1 + 16 / e) + math.log(16 / e))) + 1 == 16_276_736
-    # failure bound at m*: reference §2.2 gives ~0.9975
+    # failure bound at m*: docs/math/arora-thm1.md (worked example) gives ~0.9975
     direct = math.exp(math.log(2) + p * math.log(161) - 4_065_680 * e**2 / 8)
     assert mstar_failure_probability(4_065_680, **EX) == pytest.approx(direct, rel=BOUND_ROUND_TRIP_REL)
     assert mstar_failure_probability(4_065_680, **EX) == pytest.approx(0.9975, abs=1e-4)
@@ -90,12 +91,30 @@ def test_explicit_eps_rejects_m1():
 
 
 @given(capacity, eps_st)
+@example(p=30, e=1.0)  # float m*_cont(30) lies a hair below the exact value
+@example(p=1, e=0.5)   # the root sits at the domain's lower end
 def test_solve_for_p_inverts_continuous_mstar(p, e):
     m_cont = evaluate("arora-mstar", p=p, Delta=1, L=1, L_phi=1, eps=e,
                       name="m_star_continuous").value
-    inv = solve_for("arora-mstar", "p", target=m_cont, values=dict(Delta=1, L=1, L_phi=1, eps=e))
+    # a target a relative 1e-12 above m*_cont(p): m*_cont(p) <= target < m*_cont(p + 1)
+    # (the gap to p + 1 is >= 8 ln(1 + 16/eps)/eps^2 > 1 relative 1e-8 at p <= 1e7)
+    target = m_cont * (1 + 1e-12)
+    inv = solve_for("arora-mstar", "p", target=target, values=dict(Delta=1, L=1, L_phi=1, eps=e))
     assert inv.method == "symbolic"  # p enters linearly: sympy solves it in closed form
-    assert inv.value == pytest.approx(p, rel=BOUND_ROUND_TRIP_REL)
+    assert inv.roots[0].value == pytest.approx(p, rel=BOUND_ROUND_TRIP_REL)
+    assert inv.value == p  # integer unknown rounded to the safe side (m*_cont <= target)
+    exact = evaluate("arora-mstar", p=p, Delta=1, L=1, L_phi=1, eps=e,
+                     name="m_star_continuous", mode="mpmath", dps=60).value
+    assert exact <= mpmath.mpf(target)  # the float target, converted exactly
+
+
+def test_solve_for_integer_unknown_refuses_unsafe_rounding():
+    # below m*_cont(1) no integer p >= 1 has m*_cont(p) <= target: a one-line error, not 0.99
+    m1 = evaluate("arora-mstar", p=1, Delta=1, L=1, L_phi=1, eps=0.5,
+                  name="m_star_continuous").value
+    with pytest.raises(InvalidArgument, match="safe side"):
+        solve_for("arora-mstar", "p", target=m1 * (1 - 1e-9),
+                  values=dict(Delta=1, L=1, L_phi=1, eps=0.5))
 
 
 def test_generator_count_parts_and_independent_layer_count():
@@ -104,7 +123,7 @@ def test_generator_count_parts_and_independent_layer_count():
         ev = evaluate(stmt, m=m, d=d, d_tilde=dt, mode="exact").values
         parts = sum(ev[k] for k in ("first_layer_weights", "hidden_biases", "output_weights",
                                     "output_bias", "skip_weights"))
-        # independent count of the layers of reference §3.3: Linear(d~, 2(m-1)) acting on z_1
+        # independent count of the layers of docs/math/arora-thm1.md, ReLU generator: Linear(d~, 2(m-1)) acting on z_1
         # only (2(m-1) weights + 2(m-1) biases), Linear(2(m-1), d) restricted to the d-d~
         # non-noise rows plus their bias, and the d~ skip weights of P.
         by_layers = 2 * (m - 1) * 1 + 2 * (m - 1) + (d - dt) * 2 * (m - 1) + (d - dt) + dt
@@ -131,8 +150,8 @@ def test_ramp_width_exact_identity_and_m1():
     mass = get("arora-ramp-mass").expressions["error"]
     sym = {n: get("arora-ramp-mass").symbols[n] for n in ("m", "delta", "Delta")}
     eps_s = get("arora-ramp-width").symbols["eps"]
-    # 2 Delta nu(A) with the chosen delta is exactly eps/4 (symbolic, reference §3.3)
+    # 2 Delta nu(A) with the chosen delta is exactly eps/4 (symbolic, docs/math/arora-thm1.md, ReLU generator)
     assert sp.simplify(mass.subs(sym["delta"], s) - eps_s / 4) == 0
     assert ramp_width(0.1, 1, 1) == math.inf
-    # reference §3.3: delta ~ 7.7e-9 for the worked example
+    # docs/math/arora-thm1.md, ReLU generator: delta ~ 7.7e-9 for the worked example
     assert ramp_width(0.1, 1, 4_065_680) == pytest.approx(7.7e-9, rel=0.01)

@@ -1,4 +1,4 @@
-"""Birthday-paradox formulas: reference values (arora2018.md §6.2-6.3), T-a refutation rows,
+"""Birthday-paradox formulas: reference values (docs/math/birthday.md), T-a refutation rows,
 the rigorous mass bound, inversions and properties."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from checker.tolerances import BOUND_ROUND_TRIP_REL, FLOAT64_ABS, FLOAT64_REL, S
 
 
 def test_birthday_23_of_365():
-    # reference §6.2 [R, standard]: 23 people, 365 days -> 0.5073
+    # docs/math/birthday.md [R, standard]: 23 people, 365 days -> 0.5073
     assert collision_probability(365, 23) == pytest.approx(0.5073, abs=5e-5)
     exact = collision_probability(365, 23, exact=True)
     assert isinstance(exact, sp.Rational)
@@ -39,7 +39,7 @@ def test_pigeonhole():
 
 
 def test_tb_reference_values():
-    # reference §6.3 [S]/[D]
+    # docs/math/birthday.md [S]/[D]
     assert round(tb_estimate(400, 0.5)) == 115_549
     assert round(invert_uniform(0.5, 400)) == 115_127
     assert round(tb_estimate(1000, 0.5)) == 721_681
@@ -57,7 +57,7 @@ def test_tb_vacuity_threshold_is_where_denominator_vanishes():
     assert math.isfinite(tb_estimate(400, 0.5, 1 - thr * 0.999))
 
 
-# (N, rho, M) rows of reference §6.3 with the true collision probability and T-a's value
+# (N, rho, M) rows of docs/math/birthday.md with the true collision probability and T-a's value
 TA_ROWS = [((1, 0.1, 2), 0.0100, 0.0952), ((1, 0.5, 3), 0.5000, 0.777),
            ((1000, 0.5, 60), 0.3562, 0.587)]
 

@@ -99,9 +99,9 @@ def test_solve_for_reports_closed_form():
 
 
 def test_mpmath_mode_with_finite_products():
-    # exact reference: the Rational product of §6.2, evaluated to 40 digits by sympy
+    # exact reference: the Rational product (docs/math/birthday.md), evaluated to 40 digits by sympy
     exact = evaluate("birthday-collision", N=365, M=23, name="collision", mode="exact").value
     hp = evaluate("birthday-collision", N=365, M=23, name="collision", mode="mpmath", dps=40).value
     assert abs(hp - sp.Float(exact, 40)) < sp.Float("1e-35")
     mass = evaluate("birthday-mass-lower-bound", N=1000, rho=0.5, M=60, mode="mpmath").value
-    assert float(mass) == pytest.approx(0.3562, abs=5e-5)  # reference §6.3 row 3
+    assert float(mass) == pytest.approx(0.3562, abs=5e-5)  # docs/math/birthday.md, T-a counterexample row 3

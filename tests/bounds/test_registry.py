@@ -65,3 +65,11 @@ def test_import_is_pure():
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_static_module_table_matches_the_registry():
+    from checker.bounds._modules import STATEMENT_MODULES
+
+    for s in bounds.statements():
+        assert STATEMENT_MODULES[s.id] == s.module
+    assert len(bounds.statements()) == len(STATEMENT_MODULES)

@@ -30,7 +30,7 @@ def _sym(stmt_id):
 
 
 def test_thm2_v5_follows_from_one_step_bound():
-    # reference sinha2018.md §3.2 "Consistency derivation" [D]
+    # docs/math/sinha.md, Theorem 2 (consistency derivation) [D]
     s = _sym("sinha-thm2")
     thm = get("sinha-thm2").expressions
     alpha = thm["step_size"]
@@ -146,7 +146,7 @@ def test_smoothness_input_validation():
 
 
 def test_linear_closed_form_by_solving_stationarity():
-    # reference sinha2018.md §8.4: solve grad_z f = 0 for m = 3 and compare
+    # docs/math/sinha.md, a closed form for testing: solve grad_z f = 0 for m = 3 and compare
     th = sp.symbols("th1:4", real=True)
     xs = sp.symbols("x1:4", real=True)
     zs = sp.symbols("z1:4", real=True)
@@ -193,7 +193,7 @@ def test_inner_correction_upper_bounds_true_max(r, theta_sq, extra, seed):
 def test_gamma_for_concavity_round_trip(lzz, margin, cost):
     g = gamma_for_concavity(lzz, cost=cost, margin=margin)
     assert concavity_modulus(g, lzz, cost=cost) == pytest.approx(margin, abs=BOUND_ROUND_TRIP_REL * (1 + lzz))
-    expected = (lzz + margin) / 2 if cost == "squared" else lzz + margin  # reference §2.1
+    expected = (lzz + margin) / 2 if cost == "squared" else lzz + margin  # docs/math/sinha.md, Lemma 1 (cost scaling)
     assert g == pytest.approx(expected, rel=FLOAT64_REL, abs=FLOAT64_ABS)
     inv = solve_for("sinha-concavity", "gamma", target=margin, values={"L_zz": lzz})
     assert inv.method == "symbolic"
@@ -209,11 +209,11 @@ def test_conditions_checked():
 def test_cor1_never_numeric_without_b():
     ev = evaluate("sinha-cor1", d=28, L=1, diam=2, M0=1, n=1000, t=3)
     assert ev.symbolic
-    free = {s.name for s in ev.value.free_symbols}
+    free = {s.name for s in ev.values["eps_n"].free_symbols}
     assert free == {"b1", "b2"}
     ev2 = evaluate("sinha-cor1", d=28, L=1, diam=2, M0=1, n=1000, t=3, b1=1, b2=1)
     # hand: sqrt(28*3/1000) + 3 sqrt(3/1000)
-    assert ev2.value == pytest.approx(math.sqrt(0.084) + 3 * math.sqrt(0.003))
+    assert ev2.values["eps_n"] == pytest.approx(math.sqrt(0.084) + 3 * math.sqrt(0.003))
     cert = evaluate("sinha-certificate", gamma=2, rho=0.1, phi_mean=0.3)
     assert cert.values["certificate"] == pytest.approx(0.5)
     assert not isinstance(cert.values["certificate_with_eps_n"], float)

@@ -35,14 +35,30 @@ def test_json_output_sound(model_path, capsys):
 
 def test_human_output_estimate_and_require_sound(model_path, capsys):
     path, g = model_path
-    rc = main(["certify", path, "--data", "synthetic", "--gamma", str(g / 4), "--n", "20"])
+    # Corollary 4 alone (--method global) below L_zz/2: an estimate
+    rc = main(["certify", path, "--data", "synthetic", "--gamma", str(g / 4), "--n", "20",
+               "--method", "global"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "certificate (ESTIMATE)" in out and "must exceed L_zz/2" in out
     assert "not strongly concave" in out and "eps_n(t) omitted" in out
     rc = main(["certify", path, "--data", "synthetic", "--gamma", str(g / 4), "--n", "20",
-               "--require-sound"])
+               "--method", "global", "--require-sound"])
     assert rc == 1
+
+
+def test_human_output_local_sound_below_corollary4(model_path, capsys, monkeypatch):
+    # the default per-example bounds are sound at the same gamma and say which argument gave them
+    monkeypatch.setenv("CHECKER_PROGRESS", "lines")
+    monkeypatch.setenv("CHECKER_PROGRESS_INTERVAL", "0")
+    path, g = model_path
+    rc = main(["certify", path, "--data", "synthetic", "--gamma", str(g / 4), "--n", "20",
+               "--require-sound"])
+    captured = capsys.readouterr()
+    assert rc == 0
+    assert "certificate (SOUND)" in captured.out and "sound bound per example" in captured.out
+    assert "branch-and-bound" in captured.out and "rounding allowance" in captured.out
+    assert "certify: 1/1 done" in captured.err  # a progress line although stderr is no terminal
 
 
 def test_sweep_writes_figure(model_path, tmp_path, capsys):

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-bounds = pytest.importorskip("checker.bounds")
+import checker.bounds as bounds
 
 
 def _statement():
-    try:
-        return bounds.get("sinha-cor1")
-    except Exception:  # noqa: BLE001 - the statement is written by the bound-library engineer
-        pytest.skip("bound library has no 'sinha-cor1' statement yet")
+    return bounds.get("sinha-cor1")
 
 
 def test_epsilon_n_stays_symbolic_without_b1_b2():
@@ -27,7 +24,7 @@ def test_epsilon_n_stays_symbolic_without_b1_b2():
 
 
 def test_epsilon_n_what_if_value_matches_the_printed_formula():
-    # Corollary 1 as printed (sinha2018.md §4.3): b1 sqrt(d (L D + M)/n) + b2 (L D + M) sqrt(t/n).
+    # Corollary 1 as printed (docs/math/sinha.md, Corollary 1): b1 sqrt(d (L D + M)/n) + b2 (L D + M) sqrt(t/n).
     import math
 
     from checker.certify.finite_sample import epsilon_n
@@ -35,8 +32,7 @@ def test_epsilon_n_what_if_value_matches_the_printed_formula():
     stmt = _statement()
     vals = {"d": 28, "n": 1000, "t": 3, "L": 2, "diam": 5, "M0": 1, "b1": 1, "b2": 1}
     names = {p.name for p in stmt.params}
-    if not set(vals) <= names:
-        pytest.skip(f"sinha-cor1 parameter names differ: {sorted(names)}")
+    assert set(vals) <= names, sorted(names)
     term = epsilon_n(**vals)
     k = 2 * 5 + 1
     assert term.value == pytest.approx(math.sqrt(28 * k / 1000) + k * math.sqrt(3 / 1000), rel=1e-12)

@@ -42,7 +42,7 @@ def test_power_iteration_matches_exact_lambda_max(spec, data):
 
 
 def test_closed_form_linear_model_squared_loss():
-    # Reference sinha2018.md §8.4: l = (theta^T z - y)^2 / 2 has Hessian theta theta^T, so
+    # Reference (hand derivation): l = (theta^T z - y)^2 / 2 has Hessian theta theta^T, so
     # lambda_max = ||theta||^2 (hand derivation).
     theta = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64)
     model = nn.Linear(3, 1, bias=False).double()

@@ -62,3 +62,17 @@ def test_gan_json_files_and_resume(tmp_path, capsys):
     assert main(argv) == 0
     again = _json(capsys)
     assert again["resumed_m"] == [1, 32] and again["rows"] == data["rows"]
+
+
+@pytest.mark.parametrize("cmd", [["gan", "--m", "4"], ["birthday", "--source", "uniform"]])
+def test_bad_out_is_one_line_exit_2(cmd, tmp_path, capsys):
+    # --out below a regular file: one line naming --out, exit 2, no traceback
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(cmd + ["--out", str(f / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err and err.strip().count("\n") == 0
+    # --out that is itself a file
+    assert main(cmd + ["--out", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err

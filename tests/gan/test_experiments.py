@@ -1,8 +1,8 @@
-"""The registered experiment checks: names match the registry and each passes quickly."""
+"""The registered experiment checks: names match the registry and each passes at a fixed seed.
+
+(Timing is measured in benchmarks/bench_gan.py, never asserted here.)"""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -20,13 +20,10 @@ def test_all_cited_experiments_are_registered():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_experiment_passes_quick(name):
-    t0 = time.perf_counter()
     res = experiments.run(name, seed=0, quick=True)
-    elapsed = time.perf_counter() - t0
     assert res.passed, res.summary
     assert res.summary and "proved" not in res.summary and "certified" not in res.summary
     assert res.evidence
-    assert elapsed < 30  # "a few seconds" on an idle machine; generous for shared CI cores
 
 
 def test_experiment_seeds_change_the_sample():

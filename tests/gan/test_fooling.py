@@ -77,3 +77,50 @@ def test_config_rejects_bad_input(kw, match):
 
 def test_config_sorts_grid():
     assert FoolingConfig(m_grid=(64, 1, 4)).m_grid == (1, 4, 64)
+
+
+def _result(rows, *, phi="identity", distinct_real=100):
+    from checker.gan.fooling import FoolingConfig, FoolingResult
+
+    return FoolingResult(config=FoolingConfig(phi=phi, m_grid=tuple(r.m for r in rows)), rows=tuple(rows),
+                         p=10, L=1.0, L_phi=1.0, Delta=1.0, mstar=10**6, level=0.25,
+                         empirical_threshold=None, threshold_ratio=None, distinct_real_images=distinct_real)
+
+
+def _vrow(m, *, gap_low, eps, distinct, draws=1000):
+    from checker.gan.fooling import FoolingRow
+
+    return FoolingRow(m=m, generator="relu", gap=gap_low + 0.01, gap_ci_low=gap_low,
+                      gap_ci_high=gap_low + 0.02, best_val_gap=0.0, explicit_eps=eps,
+                      distinct_nonnoise_outputs=distinct, support_draws=draws, train_seconds=0.0)
+
+
+def test_verdicts_are_three_valued_and_vacuous_where_they_cannot_fail():
+    # identity phi on D's outputs in [0, 1]: range width w = 1 (<= 2 Delta = 2); |gap| <= w
+    rows = [_vrow(4, gap_low=0.5, eps=math.inf, distinct=4),       # eps = inf: vacuous bound
+            _vrow(8, gap_low=0.5, eps=1.0, distinct=9),            # eps = w exactly: vacuous; 9 > 8: fail
+            _vrow(16, gap_low=0.3, eps=0.29, distinct=16),         # 0.3 > 0.29: bound fails
+            _vrow(32, gap_low=0.1, eps=0.5, distinct=20),          # both pass
+            _vrow(100, gap_low=0.0, eps=0.01, distinct=100),       # m >= distinct real images: vacuous
+            _vrow(2000, gap_low=0.0, eps=0.01, distinct=100)]      # m >= draws: vacuous
+    res = _result(rows)
+    assert res.gap_range == 1.0
+    v = res.verdicts()
+    assert [x.bound for x in v] == ["vacuous", "vacuous", "fail", "pass", "pass", "pass"]
+    assert [x.support for x in v] == ["pass", "fail", "pass", "pass", "vacuous", "vacuous"]
+    assert v[0].bound_vacuous_because and "range" in v[0].bound_vacuous_because
+    assert v[4].support_vacuous_because and v[3].support_vacuous_because is None
+    assert res.outcome() == "fail"
+    # only vacuous checks: nothing established, never a pass
+    only = _result([_vrow(4, gap_low=0.5, eps=math.inf, distinct=4, draws=4)])
+    assert only.verdicts()[0].support == "vacuous" and only.outcome() == "vacuous"
+    assert _result([_vrow(32, gap_low=0.1, eps=0.5, distinct=20)]).outcome() == "pass"
+
+
+def test_bound_just_below_the_range_is_not_vacuous():
+    # eps(m) a hair below w = 1: the check can fail, so it is judged (<= is inclusive)
+    below = math.nextafter(1.0, 0.0)
+    res = _result([_vrow(4, gap_low=0.9999999, eps=below, distinct=4), _vrow(8, gap_low=below, eps=below, distinct=4)])
+    assert [x.bound for x in res.verdicts()] == ["pass", "pass"]
+    res = _result([_vrow(4, gap_low=0.95, eps=0.9, distinct=4)])
+    assert res.verdicts()[0].bound == "fail"

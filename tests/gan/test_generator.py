@@ -1,4 +1,5 @@
-"""The ideal and ReLU generators (reference arora2018.md §3.2, §3.3; claims C1, C8)."""
+"""The ideal and ReLU generators (docs/math/arora-thm1.md: Ideal generator, ReLU generator and
+the ramp width; claims C1, C8)."""
 
 from __future__ import annotations
 

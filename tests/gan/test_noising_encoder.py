@@ -1,4 +1,4 @@
-"""Noising operator and encoder (reference arora2018.md §1.2, §3.1; claim C1)."""
+"""Noising operator and encoder (docs/math/arora-thm1.md: Noised images, Encoder; claim C1)."""
 
 from __future__ import annotations
 

@@ -18,3 +18,13 @@ def formula_like(draw) -> str:
         parts.append(draw(st.sampled_from(OPS)))
         parts.append(draw(st.sampled_from(ATOMS)))
     return "".join(parts)
+
+
+@st.composite
+def small_dags(draw, max_nodes: int = 7):
+    """A small DAG as (n, edges, bad): nodes 0..n-1, edges (i, j) with i < j (i is used by j),
+    and the set of nodes whose own check fails."""
+    n = draw(st.integers(2, max_nodes))
+    edges = [(i, j) for j in range(n) for i in range(j) if draw(st.booleans())]
+    bad = {k for k in range(n) if draw(st.integers(0, 4)) == 0}
+    return n, edges, bad

@@ -10,18 +10,43 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-__all__ = ["layouts", "pools", "codes_for", "dyadic_pools", "ramp_widths", "construction_inputs"]
+__all__ = ["layouts", "pools", "codes_for", "dyadic_pools", "ramp_widths", "construction_inputs",
+           "sigmas", "deltas"]
 
 #: finite float64 values, bounded so that sums stay far from overflow
 _pixel = st.floats(min_value=0.0, max_value=1.0, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def layouts(draw, max_d: int = 80):
-    """``(d, d_tilde)`` with ``1 <= d_tilde <= d`` (no divisibility assumed)."""
-    d = draw(st.integers(1, max_d))
-    d_tilde = draw(st.integers(1, d))
+def layouts(draw, max_d: int = 80, *, wide: bool = True):
+    """``(d, d_tilde)`` with ``1 <= d_tilde <= d`` (no divisibility assumed); with ``wide``
+    the MNIST and digits shapes d = 784 and 64 are drawn too (cheap: one linear layer)."""
+    sizes = st.integers(1, max_d)
+    if wide:
+        sizes = st.one_of(sizes, st.sampled_from([64, 784]))
+    d = draw(sizes)
+    d_tilde = draw(st.one_of(st.integers(1, d), st.sampled_from([min(d, 8), min(d, 10)])))
     return d, d_tilde
+
+
+def sigmas():
+    """Noise scales: 1 (the default), powers of two (exact round trips), and arbitrary values
+    (the rounded 1/sigma of the encoder) from 0.01 to 100."""
+    return st.one_of(st.just(1.0), st.sampled_from([0.5, 2.0, 0.25, 4.0]),
+                     st.floats(min_value=0.01, max_value=100.0, allow_nan=False))
+
+
+@st.composite
+def deltas(draw, *, pow2: bool | None = None):
+    """Ramp widths 2^-30..2^-4: powers of two (the default construction) or, with
+    ``pow2=False`` / ``None``, also non-power-of-two widths (where exactness is not claimed)."""
+    e = draw(st.integers(-30, -4))
+    if pow2 is None:
+        pow2 = draw(st.booleans())
+    if pow2:
+        return 2.0 ** e
+    return 2.0 ** e * draw(st.floats(min_value=1.0, max_value=2.0, exclude_min=True,
+                                     exclude_max=True, allow_nan=False))
 
 
 @st.composite
@@ -64,15 +89,18 @@ def codes_for(draw, *, d_tilde: int, n_max: int = 64, scale_max: float = 6.0):
 
 
 @st.composite
-def construction_inputs(draw, *, max_m: int = 40, max_d: int = 40, dyadic: bool | None = None):
-    """``(pool, d_tilde, m, delta)`` for building generators directly."""
+def construction_inputs(draw, *, max_m: int = 40, max_d: int = 40, dyadic: bool | None = None,
+                        pow2_delta: bool | None = True, with_sigma: bool = False):
+    """``(pool, d_tilde, m, delta)`` (plus ``sigma`` with ``with_sigma``) for building
+    generators directly. ``pow2_delta=None`` draws non-power-of-two widths too."""
     d, d_tilde = draw(layouts(max_d=max_d))
     m = draw(st.integers(1, max_m))
     if dyadic is None:
         dyadic = draw(st.booleans())
     pool = draw(pools(m=m, d=d, dyadic=dyadic))
-    exponent = draw(st.integers(-30, -4))
-    delta = 2.0 ** exponent
+    delta = draw(deltas(pow2=pow2_delta))
+    if with_sigma:
+        return pool, d_tilde, m, delta, draw(sigmas())
     return pool, d_tilde, m, delta
 
 

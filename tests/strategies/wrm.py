@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
-__all__ = ["LinearProblem", "linear_problems", "small_mlps", "inputs_for"]
+__all__ = ["LinearProblem", "linear_problems", "small_mlps", "inputs_for", "mlp_problems", "INPUT_SHAPES"]
 
 _coord = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False)
 
@@ -59,3 +59,38 @@ def inputs_for(draw, *, n_min: int = 1, n_max: int = 5, in_features: int = 2, n_
     y = torch.tensor(draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n)),
                      dtype=torch.int64)
     return x, y
+
+
+#: Input shapes drawn by :func:`mlp_problems`: flat vectors of several sizes up to the MNIST
+#: shape, and image-shaped batches (a Flatten layer is put in front of the MLP).
+INPUT_SHAPES = ((1,), (2,), (3,), (10,), (64,), (1, 8, 8), (784,), (1, 28, 28))
+
+
+@st.composite
+def mlp_problems(draw, *, n_min: int = 1, n_max: int = 4, shapes=INPUT_SHAPES):
+    """``(model, x, y)``: an MLP of depth 1-3 and width 1-8 with 2-10 classes and a drawn
+    activation, on inputs of a drawn shape (up to 1x28x28), all float64.
+
+    Weights and inputs come from a drawn seed (too many numbers to draw one by one for the
+    large shapes), scaled by a drawn factor so that flat and steep regions both occur."""
+    from checker.wrm.models import mlp
+
+    shape = draw(st.sampled_from(shapes))
+    d = 1
+    for s in shape:
+        d *= s
+    hidden = tuple(draw(st.lists(st.integers(1, 8), min_size=1, max_size=3)))
+    n_classes = draw(st.integers(2, 10))
+    act = draw(st.sampled_from(["elu", "tanh", "softplus", "relu"]))
+    seed = draw(st.integers(0, 2**16))
+    scale = draw(st.sampled_from([0.25, 1.0, 3.0]))
+    net = mlp(d, hidden, act, n_classes, seed=seed, dtype=torch.float64)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(scale)
+    model = net if len(shape) == 1 else torch.nn.Sequential(torch.nn.Flatten(), net)
+    n = draw(st.integers(n_min, n_max))
+    gen = torch.Generator().manual_seed(seed + 1)
+    x = torch.rand((n,) + shape, dtype=torch.float64, generator=gen) * 2 - 1
+    y = torch.randint(0, n_classes, (n,), generator=gen)
+    return model, x, y

