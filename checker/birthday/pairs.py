@@ -166,12 +166,9 @@ class NearestNeighbours:
     n_recomputed: int
 
 
-def as_matrix(x, *, name: str = "x", device: torch.device | str | None = None) -> torch.Tensor:
-    """``x`` (tensor or array, shape ``(n, d)`` or ``(n, h, w[, c])``) as a float64 ``(n, d)`` tensor.
-
-    Raises :class:`InvalidArgument` for a non-numeric input, fewer than 2 dimensions or a
-    non-finite entry.
-    """
+def _as_2d(x, name: str, device=None) -> torch.Tensor:
+    """``x`` (tensor or array) as a real ``(n, d)`` tensor in its own dtype; the shared checks of
+    :func:`as_matrix` and :func:`_as_data` (numbers, real, at least 2 dims, rows and features)."""
     if isinstance(x, torch.Tensor):
         t = x.detach()
     else:
@@ -187,9 +184,19 @@ def as_matrix(x, *, name: str = "x", device: torch.device | str | None = None) -
         t = t.to(device)
     if t.shape[0] == 0:
         raise InvalidArgument(f"{name}.shape", tuple(t.shape), "must have at least one row (got an empty batch)")
-    t = t.reshape(t.shape[0], -1).to(torch.float64)
+    t = t.reshape(t.shape[0], -1)
     if t.shape[1] == 0:
         raise InvalidArgument(f"{name}.shape", tuple(t.shape), "must have at least one feature")
+    return t
+
+
+def as_matrix(x, *, name: str = "x", device: torch.device | str | None = None) -> torch.Tensor:
+    """``x`` (tensor or array, shape ``(n, d)`` or ``(n, h, w[, c])``) as a float64 ``(n, d)`` tensor.
+
+    Raises :class:`InvalidArgument` for a non-numeric input, fewer than 2 dimensions or a
+    non-finite entry.
+    """
+    t = _as_2d(x, name, device).to(torch.float64)
     if t.numel() and not bool(torch.isfinite(t).all()):
         bad = int((~torch.isfinite(t)).any(dim=1).sum())
         raise InvalidArgument(name, f"<{bad} rows with NaN/inf>", "must be finite")
@@ -232,22 +239,7 @@ def _as_data(x, *, name: str = "x") -> torch.Tensor:
 
     No float64 copy of float32 data is made; finiteness is checked block by block later.
     """
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(x))
-        except (TypeError, ValueError, RuntimeError):
-            raise InvalidArgument(name, type(x).__name__, "must be an array of numbers") from None
-    if t.dtype == torch.bool or t.is_complex():
-        raise InvalidArgument(f"{name}.dtype", str(t.dtype), "must be a real number type")
-    if t.ndim < 2:
-        raise InvalidArgument(f"{name}.shape", tuple(t.shape), "must be (n, d) or (n, h, w)")
-    if t.shape[0] == 0:
-        raise InvalidArgument(f"{name}.shape", tuple(t.shape), "must have at least one row (got an empty batch)")
-    t = t.reshape(t.shape[0], -1)
-    if t.shape[1] == 0:
-        raise InvalidArgument(f"{name}.shape", tuple(t.shape), "must have at least one feature")
+    t = _as_2d(x, name)
     if t.dtype in (torch.float16, torch.bfloat16):
         t = t.to(torch.float32)
     elif t.dtype not in (torch.float32, torch.float64):

@@ -293,6 +293,18 @@ def validate_model_data(model, x, y):
     return model64, x, y, n_classes
 
 
+def _content_hash(tensors) -> str:
+    """sha256 (16 hex digits) of tensors' dtypes, shapes and bytes (for checkpoint fingerprints)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in tensors:
+        t = t.detach().to("cpu").contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_steps: int = 2000,
             step_size: float | None = None, sound: bool = True, hessian: bool = True,
             hessian_iters: int = 30, split: str = "other", batch_size: int = 1024,
@@ -400,7 +412,6 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
              "done": 0, "steps_taken": 0, "converged": True, "reasons": []}
     ckpt_fp = None
     if checkpoint is not None:
-        from checker.certify.figure2 import _content_hash
         from checker.io import fingerprint, load_checkpoint
 
         ckpt_fp = fingerprint({"model": _content_hash(model64.state_dict().values()),
@@ -548,7 +559,6 @@ _SWEEP_CACHE_SIZE = 4
 
 
 def _cache_key(model64, x, y, seed):
-    from checker.certify.figure2 import _content_hash
 
     return (_content_hash(list(model64.state_dict().values())), _content_hash([x, y]),
             repr(model64), int(seed))

@@ -92,7 +92,7 @@ def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
     different configuration never reuses it. ``on_progress(done, total)`` is called after each
     certificate and each :math:`\\gamma_{\\rm adv}` point.
     """
-    from checker.certify.certificate import certify
+    from checker.certify.certificate import _content_hash, certify
     from checker.tolerances import CERTIFY_GRAD_TOL
 
     gamma = positive("gamma", gamma)
@@ -183,18 +183,6 @@ def _summary(cert) -> dict[str, Any]:
     from checker.io import to_jsonable
 
     return to_jsonable(cert.to_dict())
-
-
-def _content_hash(tensors) -> str:
-    """sha256 (16 hex digits) of tensors' dtypes, shapes and bytes (for checkpoint fingerprints)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for t in tensors:
-        t = t.detach().to("cpu").contiguous()
-        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()[:16]
 
 
 def plot_figure2(result: Figure2Result, path) -> Path:

@@ -140,21 +140,30 @@ def check_exact_behaviour(model) -> None:
                                   "class, so it cannot be certified")
 
 
-def _leaf_modules(model):
+def _leaves(model):
+    """Leaf modules of a (nested) plain ``nn.Sequential``; a string reason otherwise."""
     import torch.nn as nn
 
-    if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
-        return f"model is a {type(model).__name__}, not an nn.Sequential chain"
     out = []
     for m in model:
         if isinstance(m, nn.Sequential):
-            sub = _leaf_modules(m)
+            if type(m).forward is not nn.Sequential.forward:
+                return f"{type(m).__name__} overrides Sequential.forward"
+            sub = _leaves(m)
             if isinstance(sub, str):
                 return sub
             out.extend(sub)
         else:
             out.append(m)
     return out
+
+
+def _leaf_modules(model):
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
+        return f"model is a {type(model).__name__}, not an nn.Sequential chain"
+    return _leaves(model)  # nested Sequentials must not override forward either
 
 
 def chain_net(model, input_shape) -> ChainNet | str:

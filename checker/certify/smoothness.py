@@ -257,24 +257,6 @@ def operator_norm_power_iteration(apply, shape, *, iters: int = 50, generator=No
         return float(apply(v).norm())
 
 
-def _leaves(model):
-    """Leaf modules of a (nested) plain ``nn.Sequential``; a string reason otherwise."""
-    import torch.nn as nn
-
-    out = []
-    for m in model:
-        if isinstance(m, nn.Sequential):
-            if type(m).forward is not nn.Sequential.forward:
-                return f"{type(m).__name__} overrides Sequential.forward"
-            sub = _leaves(m)
-            if isinstance(sub, str):
-                return sub
-            out.extend(sub)
-        else:
-            out.append(m)
-    return out
-
-
 def corollary4_lzz(op_norms, L0, L1):
     """Evaluate Corollary 4 through the bound library; returns ``(alpha_L, beta_L, lzz, source)``.
 
@@ -309,7 +291,7 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
     import torch.nn as nn
     import torch.nn.functional as F
 
-    from checker.certify.propagate import SOFTPLUS_DEFAULT_THRESHOLD, check_exact_behaviour
+    from checker.certify.propagate import SOFTPLUS_DEFAULT_THRESHOLD, _leaves, check_exact_behaviour
 
     check_exact_behaviour(model)
     if type(model) is not nn.Sequential and not (

@@ -164,7 +164,7 @@ def _pure_summary(r) -> dict[str, Any]:
 def model_code_version() -> str:
     """Version of the training code (``checker/wrm`` and this module), computed once per process
     (the modules a process trains with are imported once, too)."""
-    from checker.sweep.task import code_version
+    from checker.sweep.version import code_version
 
     return code_version(("checker/wrm", "checker/device.py", "checker/threads.py", "checker/sweep/models.py"))
 

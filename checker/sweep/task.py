@@ -14,7 +14,6 @@ and is retried on the next run.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import time
@@ -23,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.sweep.version import code_version  # re-exported
+
 __all__ = ["Task", "code_version", "execute_task", "task_path",
            "read_task_file", "RESULT_FORMAT"]
 
 RESULT_FORMAT = "checker-sweep-task/1"
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,21 +47,6 @@ class Task:
         return {"kind": self.kind, "config": self.config, "hash": self.hash, "code": self.code,
                 "label": self.label, "phase": self.phase, "num_cpus": self.num_cpus,
                 "num_gpus": self.num_gpus}
-
-
-def code_version(packages: tuple[str, ...]) -> str:
-    """``<version>+<hash of the .py files under packages>`` (paths relative to the repository)."""
-    from checker import __version__
-
-    h = hashlib.sha256()
-    for pkg in sorted(packages):
-        base = _ROOT / pkg
-        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
-        for f in files:
-            if f.is_file():
-                h.update(str(f.relative_to(_ROOT)).encode())
-                h.update(f.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
 
 
 def task_path(out: str | os.PathLike, task: Task | dict) -> Path:

@@ -19,28 +19,9 @@ packages whose code is part of its content address.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from checker.sweep.params import Param
+from checker.sweep.kinds.base import Kind
 
 __all__ = ["Kind", "KINDS", "get_kind"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Kind:
-    """An experiment kind (see the module docstring)."""
-
-    name: str
-    description: str
-    params: dict[str, Param]
-    run: Callable[[dict[str, Any], Path], dict[str, Any]]
-    normalise: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda c: c)
-    phase: Callable[[dict[str, Any]], int] = field(default=lambda c: 0)
-    packages: tuple[str, ...] = ()
-    label_hint: tuple[str, ...] = ()
 
 
 def _registry() -> dict[str, Kind]:

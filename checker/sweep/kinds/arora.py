@@ -16,7 +16,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from checker.sweep.kinds import Kind
+from checker.sweep.kinds.base import Kind
 from checker.sweep.params import Param
 
 __all__ = ["FOOLING"]

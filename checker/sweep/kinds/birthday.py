@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InvalidArgument
-from checker.sweep.kinds import Kind
+from checker.sweep.kinds.base import Kind
 from checker.sweep.params import Param
 
 __all__ = ["BIRTHDAY", "exact_duplicate_probability"]

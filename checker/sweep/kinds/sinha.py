@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InvalidArgument
-from checker.sweep.kinds import Kind
+from checker.sweep.kinds.base import Kind
 from checker.sweep.models import TRAIN, load_data, normalise_train, train_x, trained_model
 from checker.sweep.params import Param
 from checker.validate import one_of
