@@ -145,6 +145,22 @@ def read_json(path: str | os.PathLike, name: str = "path") -> Any:
         raise InvalidArgument(name, str(p), f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
+def read_toml(path: str | os.PathLike, name: str = "path") -> dict[str, Any]:
+    """The TOML file at ``path`` as a dict; a missing file, invalid TOML or non-UTF-8 text is an
+    :class:`InvalidArgument` naming ``name`` (one line, exit 2 at the CLI)."""
+    import tomllib
+
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidArgument(name, str(p), "must be an existing TOML file")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(name, str(p), f"is not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise InvalidArgument(name, str(p), "is not UTF-8 text") from None
+
+
 def fingerprint(obj: Any) -> str:
     """A stable content hash (sha256, 16 hex digits) of a JSON-able description."""
     blob = json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":")).encode()

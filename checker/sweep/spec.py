@@ -32,7 +32,6 @@ must belong to at least one grid's kind; it is applied to the grids whose kind h
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,16 +82,9 @@ class _Where:
 
 def load_spec(path: str | Path, *, quick: bool = False) -> SweepSpec:
     """Read and expand the spec at ``path`` (``quick``: apply its ``[quick]`` section)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidArgument("SPEC", str(p), "must be an existing TOML file")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidArgument("SPEC", str(p), f"is not valid TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise InvalidArgument("SPEC", str(p), "is not UTF-8 text") from None
-    return parse_spec(data, path=str(p), quick=quick)
+    from checker.io import read_toml
+
+    return parse_spec(read_toml(path, "SPEC"), path=str(Path(path)), quick=quick)
 
 
 def _seeds(w: _Where, value: Any, where: str) -> list[int]:

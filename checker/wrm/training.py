@@ -138,15 +138,9 @@ class TrainConfig:
 
 def load_config_file(path) -> dict[str, Any]:
     """Read a TOML file of TrainConfig fields (top level, or a ``[train]`` table)."""
-    import tomllib
+    from checker.io import read_toml
 
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidArgument("config", str(p), "must be an existing TOML file")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidArgument("config", str(p), f"is not valid TOML ({exc})") from None
+    data = read_toml(path, "config")
     return dict(data.get("train", data))
 
 

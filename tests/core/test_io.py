@@ -38,3 +38,20 @@ def test_checkpoint_refuses_foreign_configuration(tmp_path):
     assert state["epoch"] == 3 and torch.equal(state["w"], torch.ones(2))
     with pytest.raises(ResumeError):
         load_checkpoint(path, config_fingerprint="other")
+
+
+def test_read_toml_names_the_parameter_for_every_bad_file(tmp_path):
+    from checker.errors import InvalidArgument
+    from checker.io import read_toml
+
+    good = tmp_path / "good.toml"
+    good.write_text('a = 1\n[train]\nb = "x"\n')
+    assert read_toml(good, "config") == {"a": 1, "train": {"b": "x"}}
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("a = = 1\n")
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('a = "caf\xe9"\n'.encode("latin-1"))
+    for path, rule in ((tmp_path / "missing.toml", "existing TOML file"), (bad_toml, "not valid TOML"),
+                       (latin1, "not UTF-8"), (tmp_path, "existing TOML file")):
+        with pytest.raises(InvalidArgument, match=rf"SPEC=.*{rule}"):
+            read_toml(path, "SPEC")
