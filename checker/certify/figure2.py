@@ -47,7 +47,8 @@ class Figure2Point:
 @dataclass(frozen=True, kw_only=True)
 class Figure2Result:
     """Everything plotted, plus the checks. ``train`` / ``test``: certificate summaries
-    (:meth:`Certificate.to_dict`); ``checks``: name -> (passed, summary)."""
+    (:meth:`Certificate.to_dict`); ``checks``: name -> (passed, summary), ``passed`` ``None`` for a
+    vacuous check (the test-set certificate is only an estimate)."""
 
     name: str
     gamma: float
@@ -55,20 +56,20 @@ class Figure2Result:
     train: dict[str, Any]
     test: dict[str, Any]
     points: tuple[Figure2Point, ...]
-    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    checks: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
     png: str | None = None
     json: str | None = None
     model_note: str = ""
 
     @property
     def passed(self) -> bool:
-        return all(ok for ok, _ in self.checks.values())
+        return all(ok is not False for ok, _ in self.checks.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "gamma": self.gamma, "rho_train": self.rho_train,
                 "train_certificate": self.train, "test_certificate": self.test,
                 "points": [p.__dict__ for p in self.points],
-                "checks": {k: {"passed": ok, "summary": s} for k, (ok, s) in self.checks.items()},
+                "checks": {k: check_dict(ok, s) for k, (ok, s) in self.checks.items()},
                 "png": self.png, "model_note": self.model_note}
 
 
@@ -78,6 +79,16 @@ def default_gamma_adv(gamma: float, k: int = 10) -> list[float]:
     import numpy as np
 
     return [float(g) for g in np.geomspace(gamma / 2.0, 8.0 * gamma, k)]
+
+
+def check_outcome(ok: bool | None) -> str:
+    """``pass`` / ``fail`` / ``vacuous`` (``None``: the check says nothing, never a pass)."""
+    return "vacuous" if ok is None else ("pass" if ok else "fail")
+
+
+def check_dict(ok: bool | None, summary: str) -> dict:
+    """A Figure 2 check as JSON: ``passed`` is true only for a check that ran and held."""
+    return {"passed": ok is True, "outcome": check_outcome(ok), "summary": summary}
 
 
 def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
@@ -146,7 +157,7 @@ def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
                            below_train_line=p["value"] <= line(train, p["rho_test"]) + CERTIFICATE_ABS,
                            below_test_certificate=p["value"] <= line(test, p["rho_test"]) + CERTIFICATE_ABS)
               for p in state["points"]]
-    checks: dict[str, tuple[bool, str]] = {}
+    checks: dict[str, tuple[bool | None, str]] = {}
     worst = min(line(test, p.rho_test) - p.value for p in points)
     if test["sound"]:
         checks["test_certificate_not_exceeded"] = (
@@ -154,8 +165,8 @@ def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
             f"all {len(points)} test worst-case points lie on or below the sound test-set "
             f"certificate (15) at gamma={gamma:g}; worst margin {worst:.3g} (tested)")
     else:
-        checks["test_certificate_not_exceeded"] = (
-            True, f"not checked as a theorem: the test-set certificate is an estimate ({test['reason']}); "
+        checks["test_certificate_not_exceeded"] = (  # vacuous (None): nothing holds an estimate up
+            None, f"vacuous, not checked as a theorem: the test-set certificate is an estimate ({test['reason']}); "
                   f"worst margin against the estimate {worst:.3g}")
     above = sum(not p.below_train_line for p in points)
     checks["identity_13_train"] = (

@@ -125,7 +125,7 @@ def _run(args) -> int:
     result["data"] = data.name
     fig = None
     if args.sweep or args.out:
-        from checker.certify.figure2 import figure2
+        from checker.certify.figure2 import check_dict, figure2
 
         out = output_dir("--out", args.out or "checker-certify")
         write_json(out / "certificate.json", result)
@@ -147,7 +147,7 @@ def _run(args) -> int:
         result["envelope"] = {**env.to_dict(), "png": str(env_png)}
         write_json(out / f"envelope_{data.name}.json", result["envelope"])
         result["figure2"] = {"png": fig.png, "json": fig.json,
-                             "checks": {k: {"passed": ok, "summary": s} for k, (ok, s) in fig.checks.items()}}
+                             "checks": {k: check_dict(ok, s) for k, (ok, s) in fig.checks.items()}}
     env_margin = (result.get("envelope") or {}).get("worst_case_margin")
     failed = ((fig is not None and not fig.passed) or (args.require_sound and not cert.sound)
               or (env_margin is not None and env_margin < -CERTIFICATE_ABS))
@@ -205,6 +205,8 @@ def _print_human(cert, fig, what_if=None, envelope=None) -> None:
         lines.append(f"    {envelope['png']}")
     if fig is not None:
         lines.append(f"  Figure 2: {fig.png}")
+        from checker.certify.figure2 import check_outcome
+
         for name, (ok, summary) in fig.checks.items():
-            lines.append(f"    [{'PASS' if ok else 'FAIL'}] {name}: {summary}")
+            lines.append(f"    [{check_outcome(ok).upper()}] {name}: {summary}")
     print("\n".join(lines))

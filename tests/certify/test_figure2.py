@@ -82,3 +82,24 @@ def test_figure2_resumes_after_interruption(tmp_path, monkeypatch):
     monkeypatch.setattr(cc, "certify", real)
     fresh = figure2(model, xtr, ytr, xte, yte, gamma=g, gamma_adv=grid)
     assert [p.value for p in res.points] == [p.value for p in fresh.points]
+
+
+def test_an_estimate_test_certificate_gives_a_vacuous_check_never_a_pass():
+    """ReLU networks are never certified sound, so the test-set check says nothing: it must be
+    reported as vacuous (``passed`` false in JSON), and it must not fail the figure either."""
+    import torch
+
+    from checker.certify.figure2 import check_dict, check_outcome
+
+    assert [check_outcome(v) for v in (True, False, None)] == ["pass", "fail", "vacuous"]
+    assert check_dict(None, "s") == {"passed": False, "outcome": "vacuous", "summary": "s"}
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
+    xtr, ytr = _data(0)
+    xte, yte = _data(1)
+    res = figure2(model, xtr[:20], ytr[:20], xte[:20], yte[:20], gamma=2.0, gamma_adv=[1.0, 4.0], max_steps=100)
+    assert not res.test["sound"]
+    ok, summary = res.checks["test_certificate_not_exceeded"]
+    assert ok is None and summary.startswith("vacuous")
+    assert res.to_dict()["checks"]["test_certificate_not_exceeded"]["outcome"] == "vacuous"
+    assert res.passed == all(v is not False for v, _ in res.checks.values())
