@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checker.errors import InvalidArgument
 from checker.tolerances import CERTIFICATE_ABS
 from checker.validate import positive
 
@@ -94,14 +95,17 @@ def check_dict(ok: bool | None, summary: str) -> dict:
 def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
             gamma_adv: Sequence[float] | None = None, name: str = "figure2", out=None,
             tol: float | None = None, max_steps: int = 2000, seed: int = 0,
-            model_note: str = "", on_progress=None) -> Figure2Result:
+            model_note: str = "", on_progress=None, train_certificate=None) -> Figure2Result:
     """Compute Figure 2 for ``model``; with ``out`` write ``<out>/<name>.png`` and ``.json``.
 
     With ``out``, progress is checkpointed atomically after each certificate and each
     :math:`\\gamma_{\\rm adv}` point (``<out>/<name>.<fingerprint>.checkpoint.pt``, keyed by the model's
     weights, the data and every setting): an interrupted sweep resumes where it stopped, and a
     different configuration never reuses it. ``on_progress(done, total)`` is called after each
-    certificate and each :math:`\\gamma_{\\rm adv}` point.
+    certificate and each :math:`\\gamma_{\\rm adv}` point. ``train_certificate``: a
+    :class:`~checker.certify.certificate.Certificate` the caller already computed on exactly
+    ``(x_train, y_train)`` at this ``gamma`` with the default method (the ``certify`` CLI's
+    training split), reused instead of certifying the training set a second time.
     """
     from checker.certify.certificate import _content_hash, certify
     from checker.tolerances import CERTIFY_GRAD_TOL
@@ -128,6 +132,13 @@ def figure2(model, x_train, y_train, x_test, y_test, *, gamma: float,
 
             save_checkpoint(ckpt, state, config_fingerprint=fp)
 
+    if train_certificate is not None:
+        if (train_certificate.gamma != gamma or train_certificate.n != x_train.shape[0]
+                or train_certificate.split != "train"):
+            raise InvalidArgument("train_certificate", f"gamma={train_certificate.gamma}, n={train_certificate.n}",
+                                  f"must be the training certificate at gamma={gamma:g} on the {x_train.shape[0]} "
+                                  "training points given")
+        state["train"] = _summary(train_certificate)
     if "train" not in state:
         state["train"] = _summary(certify(model, x_train, y_train, gamma=gamma, tol=tol,
                                           max_steps=max_steps, split="train", seed=seed))

@@ -103,3 +103,24 @@ def test_bad_data_and_model(tmp_path, capsys, model_path):
     big = save_model(random_smooth_net(seed=0, in_features=64), tmp_path / "big.pt")
     assert main(["certify", str(big), "--data", "synthetic", "--gamma", "1", "--n", "5"]) == 2
     assert "does not fit the model's input" in capsys.readouterr().err
+
+
+def test_sweep_certifies_the_training_split_once(model_path, tmp_path, capsys, monkeypatch):
+    """Figure 2 reuses the training certificate the command just computed (same points, same
+    settings) instead of certifying the training set a second time."""
+    import checker.certify.certificate as cc
+
+    calls = []
+    real = cc.certify
+
+    def counting(*a, **k):
+        calls.append(k.get("split"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(cc, "certify", counting)
+    path, g = model_path
+    rc = main(["certify", path, "--data", "synthetic", "--gamma", str(g), "--n", "30", "--sweep",
+               "--out", str(tmp_path / "fig"), "--json"])
+    capsys.readouterr()
+    assert rc == 0
+    assert calls.count("train") == 1 and calls.count("test") >= 1
