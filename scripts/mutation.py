@@ -37,6 +37,7 @@ import json
 import os
 import random
 import shutil
+import re
 import signal
 import subprocess
 import sys
@@ -200,11 +201,27 @@ def _line_bytes(lines: list[str], node: ast.AST) -> str:
     return lines[node.lineno - 1].encode("utf-8")[node.col_offset:node.end_col_offset].decode("utf-8")
 
 
+#: A line ending in ``# pragma: no mutate: <reason>`` is not mutated. It is for *equivalent*
+#: lines only (a change there cannot alter any result, e.g. a thread count); the reason is
+#: required (a bare pragma is ignored) and every marked line is listed in the report.
+_PRAGMA = re.compile(r"#\s*pragma:\s*no mutate:\s*(\S.*)$")
+
+
+def marked_lines(source: str) -> dict[int, str]:
+    """line -> reason, for the lines marked ``# pragma: no mutate: <reason>``."""
+    out = {}
+    for i, text in enumerate(source.splitlines(), 1):
+        hit = _PRAGMA.search(text)
+        if hit:
+            out[i] = hit.group(1).strip()
+    return out
+
+
 def mutants_of_source(source: str, path: str) -> list[Mutant]:
     """Every single-line mutant of ``source`` (deterministic order; each one compiles)."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    skip = _skip_ranges(tree)
+    skip = _skip_ranges(tree) + [(ln, ln) for ln in marked_lines(source)]
     ann = _annotations(tree)
 
     def skipped(node) -> bool:
@@ -510,7 +527,8 @@ def select(mutants: list[Mutant], sample: int | None, seed: int) -> list[Mutant]
 
 
 def run_package(package: str, *, copies: list[Path], sample: int | None, seed: int,
-                timeout: float | None, log, use_coverage: bool = False, partial: Path | None = None) -> dict:
+                timeout: float | None, log, use_coverage: bool = False, partial: Path | None = None,
+                uncovered_only: bool = False) -> dict:
     root = copies[0]
     modules = package_modules(root, package)
     everything = [m for mod in modules for m in mutants_of_file(root, mod)]
@@ -547,6 +565,10 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
                 return {"id": m.id, "file": m.path, "line": m.line, "operator": m.operator,
                         "verdict": "survived", "seconds": 0.0, "diff": m.diff(originals[m.path]),
                         "output": "", "note": "no test executes this line"}
+            if uncovered_only:
+                return {"id": m.id, "file": m.path, "line": m.line, "operator": m.operator,
+                        "verdict": "not-run", "seconds": 0.0, "diff": m.diff(originals[m.path]),
+                        "output": "", "note": "executed by tests" if sel else "executed at import time"}
             if sel:
                 rank = {nid: i for i, ids in covered[tests].get("", {}).items() for nid in ids}
                 # the unmutated run's order, so `-x` stops at the same early tests
@@ -587,7 +609,12 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
             results.extend(part)
     results.sort(key=lambda r: r["id"])
     counts = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "timeout", "error")}
+    if uncovered_only:
+        counts["not-run"] = sum(r["verdict"] == "not-run" for r in results)
+    marked = [{"file": mod, "line": ln, "reason": why} for mod in modules
+              for ln, why in marked_lines(originals[mod]).items()]
     return {"package": package, "modules": modules, "total_mutants": len(everything), "sampled": len(chosen),
+            "marked_equivalent": marked,
             "seed": seed, "sample": sample, "counts": counts, "per_test_coverage": use_coverage,
             "baseline_seconds": {" ".join(k): round(v, 1) for k, v in baseline.items()}, "mutants": results}
 
@@ -610,6 +637,10 @@ def markdown(report: dict) -> str:
               f"(sample {report['sample'] if report['sample'] is not None else 'all'}, seed {report['seed']}).", "",
               "| killed | survived | timeout | error | kill rate |", "|---|---|---|---|---|",
               f"| {c['killed']} | {c['survived']} | {c['timeout']} | {c['error']} | {kill_rate(report)} |", ""]
+    marked = report.get("marked_equivalent") or []
+    if marked:
+        lines += [f"Lines marked equivalent (`# pragma: no mutate: <reason>`, not mutated): {len(marked)}", ""]
+        lines += [f"* `{r['file']}:{r['line']}`: {r['reason']}" for r in marked] + [""]
     surv = [r for r in report["mutants"] if r["verdict"] in ("survived", "error")]
     if surv:
         lines += ["Surviving mutants:", ""]
@@ -624,7 +655,7 @@ def compare(before: Path, after: Path) -> str:
     """A Markdown table of kill rates per package from two ``--out`` folders."""
     def load(d):
         out = {}
-        for f in sorted(Path(d).glob("*.json")):
+        for f in sorted(x for x in Path(d).glob("*.json") if not x.name.endswith(".uncovered.json")):
             rep = json.loads(f.read_text())
             if isinstance(rep, dict) and rep.get("package") in PACKAGES:
                 out[rep["package"]] = rep
@@ -665,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repo", type=Path, default=REPO, help=argparse.SUPPRESS)
     ap.add_argument("--list", action="store_true", help="list the (sampled) mutants and exit")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    ap.add_argument("--uncovered", action="store_true",
+                    help="run no mutant: only the per-test coverage pass, and list the mutants on lines "
+                         "that no mapped test executes (certain survivors); needs coverage.py")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
                     help="print a Markdown table comparing two --out folders and exit")
     a = ap.parse_args(argv)
@@ -677,6 +711,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--jobs must be a positive integer")
     if a.out is None and not a.list:
         ap.error("--out is required (unless --list)")
+    if a.uncovered and not (a.coverage and have_coverage()):
+        ap.error("--uncovered needs coverage.py and per-test coverage (drop --no-coverage)")
     packages = a.package or sorted(PACKAGES)
     DESELECT[:] = a.deselect
     repo = a.repo.resolve()
@@ -703,6 +739,23 @@ def main(argv: list[str] | None = None) -> int:
             print(time.strftime("%H:%M:%S"), msg, flush=True)
 
         reports = []
+        if a.uncovered:
+            for p in packages:
+                rep = run_package(p, copies=copies[:1], sample=a.sample, seed=a.seed, timeout=None, log=log,
+                                  use_coverage=True, uncovered_only=True)
+                if "error" in rep:
+                    print(f"[{p}] {rep['error']}", file=sys.stderr)
+                    reports.append(rep)
+                    continue
+                dead = [r for r in rep["mutants"] if r["verdict"] == "survived"]
+                lines = sorted({(r["file"], r["line"]) for r in dead})
+                text = [f"## {p}: {len(dead)} of {rep['sampled']} mutants on {len(lines)} lines no mapped test executes", ""]
+                text += [f"* `{f}:{ln}`" for f, ln in lines]
+                (a.out / f"{p}.uncovered.md").write_text("\n".join(text) + "\n")
+                (a.out / f"{p}.uncovered.json").write_text(json.dumps(rep, indent=1) + "\n")
+                print("\n".join(text[:1]), flush=True)
+                reports.append(rep)
+            return 2 if any("error" in r for r in reports) else 0
         for p in packages:
             (a.out / f"{p}.partial.jsonl").unlink(missing_ok=True)
             rep = run_package(p, copies=copies, sample=a.sample, seed=a.seed, timeout=a.timeout, log=log,
@@ -715,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{p}] kill rate {kill_rate(rep)}")
         # The summary covers every package report in --out (earlier invocations included).
         done = {r["package"]: r for r in reports}
-        for f in sorted(a.out.glob("*.json")):
+        for f in sorted(x for x in a.out.glob("*.json") if not x.name.endswith(".uncovered.json")):
             rep = json.loads(f.read_text())
             if isinstance(rep, dict) and rep.get("package") in PACKAGES:
                 done.setdefault(rep["package"], rep)

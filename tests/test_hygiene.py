@@ -359,6 +359,38 @@ def test_harness_mutates_a_copy_never_the_tree(tmp_path):
     assert "| wrm |" in (out / "summary.md").read_text()
 
 
+def test_pragma_marks_only_lines_with_a_reason():
+    h = _harness()
+    src = "a = 1 + 2\nb = 3 * 4  # pragma: no mutate: thread count only\nc = 5 - 6  # pragma: no mutate\n"
+    lines = {m.line for m in h.mutants_of_source(src, "p.py")}
+    assert lines == {1, 3}  # line 2 is marked; a bare pragma (line 3) without a reason is ignored
+    assert h.marked_lines(src) == {2: "thread count only"}
+
+
+def test_uncovered_lists_unexecuted_lines_without_running_mutants(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "checker" / "wrm").mkdir(parents=True)
+    (repo / "tests" / "wrm").mkdir(parents=True)
+    (repo / "checker" / "__init__.py").write_text("")
+    (repo / "checker" / "wrm" / "__init__.py").write_text("")
+    (repo / "checker" / "wrm" / "fgm.py").write_text(
+        "def step(eps, steps):\n    return eps / steps\n\n\ndef unused(a):\n    return a + 1\n")
+    # A test that passes for every mutant of `step`: only --uncovered's listing can tell them apart.
+    (repo / "tests" / "wrm" / "test_fgm.py").write_text(
+        "from checker.wrm.fgm import step\n\n\ndef test_step():\n    assert step(3.0, 2) is not None\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutation.py"), "--repo", str(repo),
+                           "--package", "wrm", "--uncovered", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    md = (out / "wrm.uncovered.md").read_text()
+    assert "`checker/wrm/fgm.py:6`" in md and "fgm.py:2`" not in md
+    rep = json.loads((out / "wrm.uncovered.json").read_text())
+    assert {m["verdict"] for m in rep["mutants"] if m["line"] == 2} == {"not-run"}
+    assert not (out / "wrm.json").exists()  # no mutant ran, so no kill report
+
+
 def test_coverage_selection_helpers():
     h = _harness()
     src = "def f(x,\n      y=1):\n    if (x >\n            y):\n        return g(x,\n                 y)\n    return 0\n"
