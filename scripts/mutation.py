@@ -32,12 +32,13 @@ import ast
 import concurrent.futures
 import copy
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
 import random
-import shutil
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,6 +74,12 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
 #: Test node ids left out of every run (``--deselect``; e.g. a test that fails unmutated at an old
 #: ``--rev``). Recorded in each report.
 DESELECT: list[str] = []
+
+#: With per-test coverage (the default), a module's mapped tests are its package's whole test
+#: folder: coverage then selects, per mutated line, the tests that execute it. A test of
+#: ``auditor.py`` that drives ``checks.py`` counts for ``checks.py``. Without coverage
+#: (``--no-coverage``), only the files that import the module run (:func:`tests_for`).
+WHOLE_FOLDERS = False
 
 #: Per-mutant timeout = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * unmutated run time) unless --timeout.
 TIMEOUT_FACTOR = 5.0
@@ -499,16 +506,20 @@ def _covers(test_source: str, modname: str, defined: set[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=None)
 def tests_for(package: str, module: str, root: Path) -> tuple[str, ...]:
     """The test paths run against a mutant of ``module`` (those that exist under ``root``).
 
-    :data:`MODULE_TESTS` if it names the module; else the ``test_*.py`` files of the package's
-    test folders that import the module or a name defined in it (directly or through the
-    package's ``__init__``); else the package's test folders. Files added later by anyone are
-    picked up by the import scan."""
+    :data:`MODULE_TESTS` if it names the module; else, with per-test coverage
+    (:data:`WHOLE_FOLDERS`), the package's test folders; else the ``test_*.py`` files of the
+    package's test folders that import the module or a name defined in it (directly or through
+    the package's ``__init__``), or the folders if none does. Files added later by anyone are
+    picked up."""
     paths = tuple(t for t in MODULE_TESTS.get(module, ()) if (root / t).exists())
     if paths:
         return paths
+    if WHOLE_FOLDERS:  # per-test coverage picks the tests per line, so the scan is not needed
+        return tuple(t for t in PACKAGES[package][1] if (root / t).exists())
     modname = module[:-3].replace("/", ".")
     defined = _defined_names((root / module).read_text(encoding="utf-8"))
     hits = []
@@ -715,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--uncovered needs coverage.py and per-test coverage (drop --no-coverage)")
     packages = a.package or sorted(PACKAGES)
     DESELECT[:] = a.deselect
+    global WHOLE_FOLDERS
+    WHOLE_FOLDERS = a.coverage and have_coverage()
     repo = a.repo.resolve()
     work = Path(tempfile.mkdtemp(prefix="mut-"))
 

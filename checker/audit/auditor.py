@@ -528,7 +528,10 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
         if own[nid] != "checked":
             sup, mode = list(n.deps), "informal"
         if n.kind in ("assumption", "cited"):
-            sup, mode = [], "leaf"     # taken on trust: a leaf, whatever its context edges say
+            # taken on trust: a leaf, whatever its context edges say, carrying the trust of every
+            # passing check (a derivation from used claims must not hide the citation/assumption)
+            sup, mode = [], "leaf"
+            tags = sorted({r.trust for r in results.get(nid, []) if r.verdict in PASS_VERDICTS})
         hyp_tags = []
         if mode == "informal":
             # a dependency used informally whose hypotheses nothing discharged: an assumption

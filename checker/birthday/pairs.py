@@ -56,7 +56,8 @@ subtracted from :math:`P_i`, :math:`Q_j`) plus constants of order :math:`d\eta^2
 :math:`(d+2)2^{-150}` collected, with a factor 2 of slack, in :math:`A`. :math:`\square`
 Overflow is excluded by using the float32 screen only when every :math:`|x|\le2^{50}` (products
 :math:`\le2^{100}`, norms :math:`\le d\,2^{100}`); otherwise the search screens in float64 by the
-same construction (:math:`u=2^{-53}`, no data rounding, :math:`2^{-1075}` per product), and
+same construction (:math:`u=2^{-53}`, no data rounding, :math:`2^{-1074}` per product, a
+bound of the :math:`2^{-1075}` rounding error), and
 entries above :math:`2^{400}` are refused. :math:`N_a` is computed in float64 and lowered by
 :math:`2\gamma^{(64)}_{d+3}` relative (plus :math:`d\,2^{-1072}`) before use; every constant is
 rounded toward the safe side. The GEMM must compute each entry as a float32 sum of float32
@@ -342,7 +343,9 @@ def _prepare(x: torch.Tensor, screen: str, bs: int) -> _Screen:
         eta_p = 2.0**-150  # product underflow
         u_data = 0.0 if x.dtype == torch.float32 else u
     else:
-        dtype, u, eta, eta_p, u_data = torch.float64, _U64, 0.0, 2.0**-1075, 0.0
+        # product underflow: at most 2^-1075 per product; 2.0**-1075 is not a float64 (it
+        # evaluates to 0.0), so the smallest subnormal 2^-1074 is used (a bound rounded up)
+        dtype, u, eta, eta_p, u_data = torch.float64, _U64, 0.0, 2.0**-1074, 0.0
     g = _gamma(d + 2, u)
     c = g * (1 + u_data) ** 2 + 2 * u_data + u_data**2
     # P_i <= [N(1-c) - 2(1+g)(1+u)eta sqrt(d N)] / (2(1+g)), computed with downward slack

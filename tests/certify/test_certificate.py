@@ -148,7 +148,7 @@ def test_float32_model_is_not_mutated():
 
     model = mlp(activation="elu", dtype=torch.float32)
     model.train()
-    x = torch.randn(5, 2)
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(3))
     y = torch.tensor([0, 1, 0, 1, 1])
     cert = certify(model, x, y, gamma=50.0, hessian=False)
     assert next(model.parameters()).dtype == torch.float32 and model.training
