@@ -757,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
                 rep = run_package(p, copies=copies[:1], sample=a.sample, seed=a.seed, timeout=None, log=log,
                                   use_coverage=True, uncovered_only=True)
                 if "error" in rep:
-                    print(f"[{p}] {rep['error']}", file=sys.stderr)
+                    print(f"[{p}] {rep['error']}\n{rep.get('output', '')[-3000:]}", file=sys.stderr)
                     reports.append(rep)
                     continue
                 dead = [r for r in rep["mutants"] if r["verdict"] == "survived"]

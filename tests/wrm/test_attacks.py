@@ -63,6 +63,9 @@ def test_fgm_is_the_paper_step():
     assert torch.allclose(z2, x + 0.5 * g / g.norm(dim=1, keepdim=True), atol=1e-15, rtol=0)
     zi = fgm.perturb(model, x, y, fgm.FGMConfig(eps=0.5, norm="inf"))
     assert torch.equal(zi, x + 0.5 * torch.sign(g))
+    # eps = 1 is a step like any other (only eps = 0 short-cuts to a copy of x).
+    z1 = fgm.perturb(model, x, y, fgm.FGMConfig(eps=1.0, norm="inf"))
+    assert torch.equal(z1, x + torch.sign(g))
 
 
 def test_ifgm_and_pgm_l2_reach_boundary_on_linear_logit():
