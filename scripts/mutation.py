@@ -82,6 +82,8 @@ DESELECT: list[str] = []
 WHOLE_FOLDERS = False
 
 #: Per-mutant timeout = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * unmutated run time) unless --timeout.
+#: With per-test coverage, the "unmutated run time" is that of the tests selected for the mutant
+#: (their durations under coverage plus the run's start-up and collection time).
 TIMEOUT_FACTOR = 5.0
 MIN_TIMEOUT_S = 60.0
 
@@ -375,16 +377,27 @@ def pytest_configure(config):
 _order = []
 
 
+_durations = {}
+
+
 def pytest_runtest_setup(item):
     _order.append(item.nodeid)
     _cov.switch_context(item.nodeid)
 
 
+def pytest_runtest_logreport(report):
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
 def pytest_unconfigure(config):
+    import json
+
     _cov.stop()
     _cov.save()
     with open(os.environ["MUTATION_COV_DATA"] + ".order", "w") as f:
         f.write("\\n".join(_order))
+    with open(os.environ["MUTATION_COV_DATA"] + ".durations", "w") as f:
+        json.dump(_durations, f)
 '''
 
 
@@ -422,6 +435,11 @@ def measure_coverage(root: Path, tests: tuple[str, ...], modules: list[str], dat
     order_file = Path(str(data) + ".order")
     order = order_file.read_text().splitlines() if order_file.exists() else []
     lines[""] = {i: {nid} for i, nid in enumerate(order)}  # the run order, for sorting selections
+    dur_file = Path(str(data) + ".durations")
+    durations = json.loads(dur_file.read_text()) if dur_file.exists() else {}
+    # per-test seconds (setup + call + teardown, under coverage), and the run's fixed cost
+    # (start-up, imports, collection): what a mutant's run of a few tests costs besides them
+    lines["durations"] = {0: durations, 1: {"overhead": max(0.0, took - sum(durations.values()))}}
     if status == "pass":
         cov = coverage.CoverageData(basename=str(data))
         cov.read()
@@ -580,6 +598,12 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
                 return {"id": m.id, "file": m.path, "line": m.line, "operator": m.operator,
                         "verdict": "not-run", "seconds": 0.0, "diff": m.diff(originals[m.path]),
                         "output": "", "note": "executed by tests" if sel else "executed at import time"}
+            if sel and timeout is None:
+                # The timeout follows the selected tests, not the whole folder's run time.
+                dur = covered[tests].get("durations", {})
+                per, fixed = dur.get(0, {}), dur.get(1, {}).get("overhead")
+                if per and fixed is not None:
+                    limit = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * (fixed + sum(per.get(n, 0.0) for n in sel)))
             if sel:
                 rank = {nid: i for i, ids in covered[tests].get("", {}).items() for nid in ids}
                 # the unmutated run's order, so `-x` stops at the same early tests
@@ -697,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     ap.add_argument("--jobs", type=int, default=1, help="parallel pytest runs (one tree copy each)")
     ap.add_argument("--timeout", type=float, help="per-mutant timeout in seconds "
-                    f"(default: max({MIN_TIMEOUT_S:g}, {TIMEOUT_FACTOR:g} x the unmutated run))")
+                    f"(default: max({MIN_TIMEOUT_S:g}, {TIMEOUT_FACTOR:g} x the unmutated run of the selected tests))")
     ap.add_argument("--rev", help="mutate this git revision's files instead of the working tree")
     ap.add_argument("--deselect", action="append", default=[], metavar="NODEID",
                     help="leave this test out of every run (repeatable; recorded in the report)")

@@ -198,7 +198,7 @@ def as_matrix(x, *, name: str = "x", device: torch.device | str | None = None) -
     non-finite entry.
     """
     t = _as_2d(x, name, device).to(torch.float64)
-    if t.numel() and not bool(torch.isfinite(t).all()):
+    if not bool(torch.isfinite(t).all()):  # _as_2d guarantees at least one entry
         bad = int((~torch.isfinite(t)).any(dim=1).sum())
         raise InvalidArgument(name, f"<{bad} rows with NaN/inf>", "must be finite")
     return t
@@ -216,7 +216,7 @@ def fast_sqdist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return na[:, None] + nb[None, :] - 2.0 * (a @ b.T)
 
 
-def direct_sqdist(a: torch.Tensor, b: torch.Tensor, *, chunk: int = 1 << 14) -> torch.Tensor:
+def direct_sqdist(a: torch.Tensor, b: torch.Tensor, *, chunk: int = 1 << 14) -> torch.Tensor:  # pragma: no mutate: the default chunk only bounds memory; each row is summed alone
     """Row-wise ``sum((a[r] - b[r])**2)`` by direct differences (relative error <= (d+1)u)."""
     out = torch.empty(a.shape[0], dtype=torch.float64, device=a.device)
     for c0 in range(0, a.shape[0], chunk):
@@ -396,9 +396,10 @@ def _full_precision_matmul():
         torch.backends.cuda.matmul.allow_tf32 = False
         yield
     finally:
-        if torch.get_float32_matmul_precision() != prec:
-            torch.set_float32_matmul_precision(prec)
+        # the legacy flag first: set after the precision, it leaves torch in a "mixed" state in
+        # which get_float32_matmul_precision() raises (torch 2.13, starting from "medium")
         torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.set_float32_matmul_precision(prec)
 
 
 def _direct(x: torch.Tensor, gi: torch.Tensor, gj: torch.Tensor) -> torch.Tensor:
@@ -555,7 +556,7 @@ def _closest_fast(x: torch.Tensor, k: int, bs: int) -> ClosestPairs:
 def _sort_keep(d2, i, j, n, k):
     # lexicographic (distance, i, j): stable sorts from the least significant key
     key = i * n + j
-    o = torch.argsort(key, stable=True)
+    o = torch.argsort(key, stable=True)  # pragma: no mutate: keys i*n+j of distinct pairs are distinct, so stability cannot matter
     d2, i, j = d2[o], i[o], j[o]
     o = torch.argsort(d2, stable=True)[:k]
     return d2[o], i[o], j[o]
@@ -610,6 +611,12 @@ def nearest_neighbours(queries, reference=None, *, block: int | None = None) -> 
                               f"must have d={q.shape[1]} features like the queries")
     if r.shape[0] < (2 if self_ref else 1) or q.shape[0] < 1:
         raise InvalidArgument("reference.shape[0]", r.shape[0], "is too small for a nearest neighbour")
+    # squared norms of entries above ~2^512 overflow to inf, and every candidate test then fails
+    # (inf - inf): refuse them, with the pair search's limit
+    for name, t in (("queries", q), ("reference", r)):
+        amax = float(t.abs().max())
+        if amax > _F64_MAX:
+            raise InvalidArgument(name, f"<max |entry| = {amax:g}>", "entries must be below 2^400 in magnitude")
     n, d = q.shape
     bs = _check_block(block)
     dev = q.device
@@ -617,7 +624,7 @@ def nearest_neighbours(queries, reference=None, *, block: int | None = None) -> 
     nr = (r * r).sum(1)
     rel = PAIR_SCREEN_SAFETY * (2 * d + 8) * _U
     best = torch.full((n,), torch.inf, dtype=torch.float64, device=dev)
-    arg = torch.full((n,), -1, dtype=torch.long, device=dev)
+    arg = torch.full((n,), -1, dtype=torch.long, device=dev)  # pragma: no mutate: overwritten for every row: its first block always has a candidate (entries <= 2^400 keep every bound finite)
     n_rec = 0
     for r0, r1 in _blocks(n, 0, bs):
         a = q[r0:r1]
@@ -641,7 +648,7 @@ def nearest_neighbours(queries, reference=None, *, block: int | None = None) -> 
             dd = direct_sqdist(q[gi], r[gj])
             n_rec += int(gi.numel())
             # per query row: the smallest recomputed distance (ties: smallest index)
-            o = torch.argsort(gj, stable=True)
+            o = torch.argsort(gj, stable=True)  # pragma: no mutate: only equal gj of different rows can swap, and the stable sort by gi below separates rows
             gi, gj, dd = gi[o], gj[o], dd[o]
             o = torch.argsort(dd, stable=True)
             gi, gj, dd = gi[o], gj[o], dd[o]

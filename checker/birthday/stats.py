@@ -157,7 +157,7 @@ def s_half(s_values: Sequence[int], rates: Sequence[Interval]) -> SHalf:
             else:
                 p0, p1 = r[t - 1].value, r[t].value
                 l0, l1 = math.log(s[t - 1]), math.log(s[t])
-                frac = (0.5 - p0) / (p1 - p0) if p1 > p0 else 0.0
+                frac = (0.5 - p0) / (p1 - p0)  # p0 < 1/2 <= p1: t is the first crossing
                 value = float(math.exp(l0 + frac * (l1 - l0)))
                 note = "interpolated linearly in log s between the grid points around the first crossing"
             break

@@ -121,8 +121,9 @@ def exact_number(x: Any) -> sp.Expr:
     return sp.Rational(repr(xf))
 
 
-#: Longest numeric string accepted (a 5,000-digit value is already far beyond any bound's use).
-_MAX_NUMBER_CHARS = 5000
+#: Longest numeric string accepted (a 4,000-digit value is already far beyond any bound's use;
+#: Python refuses to convert more than 4,300 digits to an int, so a longer limit was a lie).
+_MAX_NUMBER_CHARS = 4000
 
 
 def parse_number(name: str, text: str) -> sp.Rational:
@@ -145,14 +146,12 @@ def parse_number(name: str, text: str) -> sp.Rational:
     num, _, den = s.partition("/")
     try:
         r = sp.Rational(num)
-        if den:
-            d = sp.Rational(den)
-            if d == 0:
-                raise InvalidArgument(name, text, "must not divide by zero")
-            r = r / d
+        d = sp.Rational(den) if den else sp.Integer(1)
     except (TypeError, ValueError, SyntaxError, ZeroDivisionError):
         raise InvalidArgument(name, text, "must be a number (decimal or fraction like 1/3)") from None
-    return r
+    if d == 0:  # outside the try: InvalidArgument is a ValueError and was caught there
+        raise InvalidArgument(name, text, "must not divide by zero")
+    return r / d
 
 
 def check_dps(dps: Any) -> int:
@@ -431,7 +430,7 @@ def _validate(stmt: Statement, name: str, value: Any) -> Any:
         if not value.is_number or not value.is_real or not value.is_finite:
             raise InvalidArgument(name, value, "must be a finite real number")
         if not value.is_Rational:
-            value = original = sp.Float(value, 50)
+            value = original = sp.Float(value.evalf(50), 50)  # Float(sqrt(2), 50) raises
         fv = _as_float(value)
         if p.is_integer and not (value.is_Integer or (value.is_Rational and value.q == 1)):
             raise InvalidArgument(name, value, "must be an integer")
@@ -472,7 +471,7 @@ def _validate(stmt: Statement, name: str, value: Any) -> Any:
         if not np.all(ok):
             raise InvalidArgument(name, bad(~ok), rule)
     if isinstance(original, sp.Rational) and p.domain == "probability" and not 0 < original < 1:
-        raise InvalidArgument(name, original, "must be in the open interval (0, 1)")
+        raise InvalidArgument(name, original, "must be in the open interval (0, 1)")  # pragma: no mutate: unreachable, rounding is monotone: float(r) in (0, 1) implies r in (0, 1)
     if isinstance(original, sp.Rational) and p.domain == "unit_interval" and not 0 < original <= 1:
         raise InvalidArgument(name, original, "must be in (0, 1]")
     if isinstance(original, (int, np.integer)) and not isinstance(original, (bool, np.bool_)):

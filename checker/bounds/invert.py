@@ -266,6 +266,10 @@ def _verify(stmt, name, unknown, x, vals, target) -> tuple[bool, str]:
         out.append((fl, fr))
     f0 = at(x)
     if f0 is not None and f0 == 0:
+        if all(a == 0 and b == 0 for a, b in out):
+            # zero on both sides too: the difference from the target cancelled at this
+            # precision (e.g. 2 - 1e-300 - 2 at 60 digits), so it says nothing about a root
+            return False, ""
         return True, "zero"
     (a1, b1), (a2, b2) = out
     if not (a2 * b2 <= 0 and a1 * b1 <= 0):
@@ -440,7 +444,7 @@ def solve_for(statement: str | Statement, unknown: str, *, target: float,
     # 2-4. verify, side conditions, flags, branch labels
     lo, hi = _domain_interval(param)
     roots: list[Root] = []
-    dropped = {"unverified": 0, "pole": 0, "condition": 0}
+    dropped = {"unverified": 0, "pole": 0}
     seen: list[float] = []
     slack = 1.0 if param.is_integer else 0.0  # integer unknowns: the real root may sit just
     for v, src in sorted(cands):                # below the smallest integer; rounding decides
@@ -453,7 +457,6 @@ def solve_for(statement: str | Statement, unknown: str, *, target: float,
             continue
         ok, why = _conditions_ok(stmt, unknown, v, vals)
         if not ok:
-            dropped["condition"] += 1
             notes.append(f"root {unknown} = {v:.12g} dropped: {why}")
             continue
         verified, branch = _verify(stmt, name, unknown, v, vals, tgt)

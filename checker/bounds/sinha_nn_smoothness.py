@@ -215,7 +215,8 @@ def smoothness_constants(op_norms: Sequence[float], L0: Sequence[float],
     log10_alpha = 0.0
     for n, a0, a1 in zip(ops, l0, l1):
         a = a0 * n * alphas[-1]
-        b = a0 * n * betas[-1] + (a1 / (a0 * a0)) * a * a
+        # L1 = 0 (a linear layer) adds exactly 0, also when alpha overflowed (0 * inf is nan)
+        b = a0 * n * betas[-1] + ((a1 / (a0 * a0)) * a * a if a1 else 0.0)
         alphas.append(a)
         betas.append(b)
         log10_alpha += math.log10(a0 * n) if n > 0 else -math.inf

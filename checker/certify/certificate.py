@@ -604,7 +604,7 @@ def _ascent(model64, x, y, *, gamma: float, step: float, tol: float | None, step
         z[active], obj[active], loss[active], cost[active], grad[active] = za, o, l, c, g
         gn[active] = g.reshape(active.numel(), -1).norm(dim=1)
         nsteps[active.cpu()] += 1
-    converged = True if tol is None else bool((gn <= tol).all())
+    converged = None if tol is None else bool((gn <= tol).all())  # None: fixed step count, no test
     return {"z": z, "obj": obj, "loss": loss, "cost": cost, "g": gn, "steps": nsteps,
             "converged": converged}
 

@@ -197,7 +197,7 @@ def conv_opnorm_fft(weight, input_hw, *, stride=(1, 1), padding=(0, 0), dilation
     k[:, :, :eh:dh, :ew:dw] = w
     phases = [k[:, :, r1::sh, r2::sw] for r1 in range(sh) for r2 in range(sw)]
     spec = torch.fft.fft2(torch.cat(phases, dim=1))  # (cout, cin*sh*sw, nh/sh, nw/sw)
-    f = spec.shape[-2] * spec.shape[-1]
+    f = spec.shape[2] * spec.shape[3]
     mats = spec.permute(2, 3, 0, 1).reshape(f, cout, cin * sh * sw)
     s = float(torch.linalg.matrix_norm(mats, ord=2).max())
     return s * (1.0 + OPNORM_REL_SAFETY)
@@ -240,7 +240,6 @@ def operator_norm_power_iteration(apply, shape, *, iters: int = 50, generator=No
     dtype = dtype or torch.float64
     v = torch.randn(shape, generator=generator, dtype=dtype).to(device)
     v = v / v.norm()
-    est = 0.0
     for _ in range(iters):
         with torch.enable_grad():
             vv = v.detach().requires_grad_(True)
@@ -317,7 +316,7 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
             layers.append(LayerInfo(index=i, kind="Linear", op_norm=ub,
                                     op_norm_estimate=ub / (1.0 + OPNORM_REL_SAFETY), L0=1.0, L1=0.0,
                                     note="exact spectral norm (SVD)"))
-            shape = (1, m.out_features)
+            shape = (*shape[:-1], m.out_features)  # nn.Linear maps the last axis only
         elif t is nn.Conv2d:
             if m.groups != 1 or m.padding_mode != "zeros" or isinstance(m.padding, str):
                 return SmoothnessBound(supported=False, reason=(

@@ -84,7 +84,7 @@ def pow2_floor(x: float) -> float:
     p = math.ldexp(1.0, e)
     if p > x:  # log2 rounding
         p = math.ldexp(1.0, e - 1)
-    elif math.ldexp(1.0, e + 1) <= x:
+    elif e < 1023 and math.ldexp(1.0, e + 1) <= x:  # 2**1024 is above every float (and overflows)
         p = math.ldexp(1.0, e + 1)
     return p
 
@@ -220,7 +220,7 @@ class ReluGenerator(nn.Module):
         out[:, self.noise_indices] = z * self.skip_weight
         return out
 
-    def _chunks(self, n: int) -> int:
+    def _chunks(self) -> int:
         return max(1, _CHUNK_ENTRIES // max(1, 2 * (self.m - 1)))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -230,16 +230,16 @@ class ReluGenerator(nn.Module):
         if k == 0:
             return self._output(z, self.out_bias.expand(z.shape[0], -1))
         c = self.out_weight[:, :k]
-        step = self._chunks(z.shape[0])
+        step = self._chunks()  # z.split gives at least one (possibly empty) chunk
         parts = [torch.addmm(self.out_bias, self.ramps(zc), c.T) for zc in z.split(step)]
-        return self._output(z, torch.cat(parts) if parts else self.out_bias.expand(0, -1))
+        return self._output(z, torch.cat(parts))
 
     def forward_dense(self, z: torch.Tensor) -> torch.Tensor:
         """Literal layer-by-layer evaluation ``out_bias + out_weight @ ReLU(hidden(z_1))`` + skip."""
         _check_codes(z, self.d_tilde)
         if self.m == 1:
             return self._output(z, self.out_bias.expand(z.shape[0], -1))
-        step = self._chunks(z.shape[0])
+        step = self._chunks()
         parts = [torch.addmm(self.out_bias, torch.relu(self.preactivations(zc)), self.out_weight.T)
                  for zc in z.split(step)]
         return self._output(z, torch.cat(parts))

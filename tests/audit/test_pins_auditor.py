@@ -24,7 +24,7 @@ from checker.audit.auditor import (AuditResult, _closure, _own_leaf_tags, _own_s
 from checker.audit.checks import CheckResult
 from checker.audit.outline import parse_outline_text
 from checker.errors import InvalidArgument, OutlineError
-from tests.audit.helpers import HEADER, PROV, node, write
+from tests.audit.helpers import HEADER, node, write
 
 CLAIM = '[node.statement]\nsymbols = { x = "positive" }\nclaim = "x + 1 > x"\n'
 CLAIM_HYP = '[node.statement]\nsymbols = { x = "positive" }\nhypotheses = ["x >= 1"]\nclaim = "x + 1 > x"\n'
@@ -98,6 +98,7 @@ def test_erratum_outcome_table(tmp_path, fake_engine, verdicts, outcome, expect)
     # an erratum's own status never fails the audit by itself; only its outcome (and errors) do
     could_not_run = bool({"error", "timeout"} & set(verdicts))
     assert r.passed is (outcome == expect and not could_not_run)
+    assert (r.failures() == []) is r.passed      # an erratum's bad status is no failure by itself
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,6 +341,7 @@ def _run_graph(g, engine):
 @example((2, ["def", "prop"], [False, False], [False, False], {(0, 1): "statement"}, {}))
 @example((2, ["prose", "prop"], [False, True], [False, False], {(0, 1): "statement"}, {}))
 @example((2, ["stated", "sym"], [False, False], [False, False], {(0, 1): "statement"}, {}))
+@example((2, ["sym", "prop"], [True, True], [False, False], {}, {}))     # one theorem passes, one does not
 @example((3, ["prop", "cite", "sym"], [False, False, True], [False, False, False],
           {(0, 1): "logic", (1, 2): "proof"}, {1: (True, [0])}))   # a cited node that also derives
 def test_status_support_and_leaves_follow_the_rules(g):
@@ -407,6 +409,8 @@ def test_failures_lines_name_file_node_and_reason(tmp_path, fake_engine):
     assert len(f) == 4 and not r.passed
     assert r.theorems["top"].disallowed == ("tested[x∈[0,1]]", "unchecked")
     assert r.theorems["top"].counts == {"failed": 1, "locally checked": 2}
+    assert r.nodes["top"].inherited_trust == {"tested[x∈[0,1]]": ["mid", "top"], "unchecked": ["low"]}
+    assert r.theorems["top"].trust == r.nodes["top"].inherited_trust
 
 
 def test_allowlist_admits_a_tag_per_theorem_and_by_default(tmp_path, fake_engine):
@@ -534,7 +538,7 @@ def _pair(used_stmt, subs, node_stmt='[node.statement]\nsymbols = { x = "real", 
 
 def test_premise_of_instantiates_domains_and_hypotheses():
     import sympy as sp
-    x, k = sp.Symbol("x", real=True), sp.Symbol("k", integer=True)
+    k = sp.Symbol("k", integer=True)
     n, u, _ = _pair('[node.statement]\nsymbols = { y = "positive" }\nhypotheses = ["y <= 2"]\nclaim = "y**2 <= 4"\n', {})
     f = premise_of(n, u, {"y": "x"})
     y = sp.Symbol("x", real=True)
@@ -602,7 +606,9 @@ def test_variant_and_source_tags_reach_the_report_but_not_the_category(tmp_path,
     r = audit([write(tmp_path, text)], cache=False)
     rep = r.nodes["a"]
     assert rep.trust == ("reconstructed", "symbolic", "variant") and rep.variant is True
-    assert rep.status == "fully checked" and r.theorems["a"].passed   # provenance notes are not leaves
+    assert rep.status == "fully checked"        # provenance notes are not leaves ...
+    # ... but a theorem resting on a reconstruction or a variant must be allowed explicitly
+    assert r.theorems["a"].disallowed == ("reconstructed", "variant") and not r.theorems["a"].passed
     assert rep.weakest == "proved"
 
 
@@ -643,7 +649,7 @@ def test_audit_paths(tmp_path, fake_engine):
     with pytest.raises(InvalidArgument, match="contain no outline"):
         audit([empty], cache=False)
     assert isinstance(r, AuditResult) and r.graph is not None and len(r.outlines) == 1
-    assert r.checks_run == 0 and r.cache_hits == 0      # no cache: nothing counted
+    assert r.checks_run == 1 and r.cache_hits == 0 and r.cache_rejected == 0
     assert r.operations == 0
 
 
@@ -660,3 +666,239 @@ def test_default_proofs_dir_exists():
     from checker.audit.auditor import default_proofs_dir
     p = default_proofs_dir()
     assert p.name == "proofs" and p.is_dir() and any(p.glob("*.toml"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the cache
+
+
+def test_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("CHECKER_CACHE_DIR", raising=False)
+    assert auditor_mod._cache_dir() == Path.home() / ".cache" / "checker" / "audit"
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "c"))
+    assert auditor_mod._cache_dir() == tmp_path / "c"
+    monkeypatch.setenv("CHECKER_CACHE_DIR", "")
+    assert auditor_mod._cache_dir() == Path.home() / ".cache" / "checker" / "audit"
+
+
+def test_cache_key_covers_what_the_verdict_depends_on():
+    import hashlib
+    import json as _json
+    o = _outline(node("a", body=CLAIM + SYMBOLIC) + node("b", body=CLAIM.replace("x + 1 > x", "x + 2 > x") + SYMBOLIC))
+    a, b = o[0].nodes
+    s0 = a.checks[0]
+    k = auditor_mod._cache_key(a, s0, True)
+    assert len(k) == 64 and k == auditor_mod._cache_key(a, s0, True)
+    assert k != auditor_mod._cache_key(a, s0, False)                  # quick mode
+    assert k != auditor_mod._cache_key(b, b.checks[0], True)          # statement and id
+    from checker.audit.outline import CheckSpec as CS
+    assert k != auditor_mod._cache_key(a, CS(kind="symbolic", options={"slack": []}, index=0), True)
+    import sympy as sp_
+    assert k != auditor_mod._cache_key(a, s0, True, premises=[("uses b", sp_.true)])
+    assert auditor_mod._cache_key(a, CS(kind="library", options={}, index=0), True) == ""   # always re-run
+    assert auditor_mod._cache_key(a, CS(kind="experiment", options={"name": "no.such"}, index=0), True) == ""
+    # the engines' source is part of every key
+    h = auditor_mod._engine_source_hash()
+    here = Path(auditor_mod.__file__).resolve().parent
+    ref = hashlib.sha256()
+    for name in ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py"):
+        ref.update(name.encode())
+        ref.update((here / name).read_bytes())
+    assert h == ref.hexdigest()
+    e = auditor_mod._entry_hash("k", {"a": 1})
+    assert e == hashlib.sha256(("k\n" + _json.dumps({"a": 1}, sort_keys=True, default=str)).encode()).hexdigest()
+
+
+def test_cache_key_of_an_experiment_covers_its_source():
+    from checker import experiments
+    name = next(iter(experiments.BINDINGS))
+    o = _outline(node("a", body=CLAIM + f'[[node.checks]]\nkind = "experiment"\nname = "{name}"\n'))
+    a = o[0].nodes[0]
+    k = auditor_mod._cache_key(a, a.checks[0], True)
+    assert len(k) == 64
+
+
+def test_cached_run_hits_rejects_and_never_stores_failures(tmp_path, monkeypatch, fake_engine):
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    p = write(tmp_path, node("a", body=CLAIM + SYMBOLIC) + node("b", body=CLAIM + SYMBOLIC)
+              + node("c", kind="cited", body=CLAIM + '[[node.checks]]\nkind = "cited"\nname = "h"\nreference = "r"\n'))
+    fake_engine.plan[("b", 0)] = ("error", "symbolic", {})
+    fake_engine.plan[("c", 0)] = ("trusted", "cited:h", {})
+    r1 = audit([p])
+    assert (r1.checks_run, r1.cache_hits, r1.cache_rejected) == (2, 0, 0)   # cited checks are not counted
+    files = sorted((tmp_path / "cache").glob("*.json"))
+    assert len(files) == 1                                   # the error verdict is not stored
+    r2 = audit([p])
+    assert (r2.checks_run, r2.cache_hits) == (1, 1) and r2.nodes["a"].checks[0].cached is True
+    assert [c for c in fake_engine.calls if c[0] == "a"] == [("a", 0, "symbolic")]   # ran once
+    # a tampered entry is rejected and re-run
+    import json as _json
+    d = _json.loads(files[0].read_text())
+    d["result"]["verdict"] = "proved "
+    files[0].write_text(_json.dumps(d))
+    r3 = audit([p])
+    assert (r3.checks_run, r3.cache_hits, r3.cache_rejected) == (2, 0, 1)
+    files[0].write_text("not json")
+    assert audit([p]).cache_rejected == 1
+    files[0].write_text(_json.dumps({"key": "other", "result": {}, "hash": ""}))
+    assert audit([p]).cache_rejected == 1
+    # no cache: nothing read or written
+    for f in (tmp_path / "cache").glob("*.json"):
+        f.unlink()
+    r = audit([p], cache=False)
+    assert list((tmp_path / "cache").glob("*.json")) == [] and r.cache_hits == 0
+
+
+@pytest.mark.parametrize("verdict", ["error", "skipped", "timeout"])
+def test_cached_run_does_not_store(verdict, tmp_path, monkeypatch, fake_engine):
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    fake_engine.plan[("a", 0)] = (verdict, "symbolic", {})
+    audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))])
+    assert not list((tmp_path / "cache").glob("*.json"))
+    fake_engine.plan[("a", 0)] = ("tested", "tested[n]", {})
+    audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))])
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+
+
+def test_skipped_experiments_are_not_run(tmp_path, fake_engine):
+    from checker import experiments
+    name = next(iter(experiments.BINDINGS))
+    p = write(tmp_path, node("a", body=CLAIM + f'[[node.checks]]\nkind = "experiment"\nname = "{name}"\n'))
+    fake_engine.plan[("a", 0)] = ("skipped", "experiment", {})
+    r = audit([p], run_experiments=False)
+    assert fake_engine.calls == [("a", 0, "experiment")] and r.nodes["a"].status == "skipped"
+    assert r.checks_run == 0 and not r.passed
+
+
+def test_check_seconds_and_quick_reach_the_engine(tmp_path, monkeypatch):
+    seen = []
+
+    def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
+        seen.append((quick, run_experiments, seconds))
+        return CheckResult(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
+    monkeypatch.setattr(auditor_mod, "run_check", rc)
+    audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))], cache=False, quick=False, check_seconds=7.5,
+          run_experiments=False)
+    assert seen == [(False, False, 7.5)]
+
+
+def test_premises_reach_only_the_derive_check(tmp_path, monkeypatch):
+    import sympy as sp_
+    seen = []
+
+    def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
+        seen.append((n.id, spec.kind, spec.index, [lab for lab, _ in premises], [f for _, f in premises]))
+        return CheckResult(kind=spec.kind, verdict="proved", trust="derived" if spec.kind == "derive" else "symbolic",
+                           summary="", detail={"used": [lab for lab, _ in premises]})
+    monkeypatch.setattr(auditor_mod, "run_check", rc)
+    text = (node("u", body=CLAIM_HYP + SYMBOLIC)
+            + node("n", body='[node.statement]\nsymbols = { y = "positive" }\nclaim = "y + 2 > y"\n' + PROPERTY
+                   + '[[node.uses]]\nnode = "u"\nsubs = { x = "y + 1" }\n'))
+    r = audit([write(tmp_path, text)], cache=False)
+    y = sp_.Symbol("y", positive=True)
+    inst = sp_.Implies(sp_.And(y + 1 > 0, y + 1 >= 1), y + 2 > y + 1)
+    assert ("u", "symbolic", 0, [], []) in seen
+    assert ("n", "property", 0, [], []) in seen
+    derive = [s for s in seen if s[1] == "derive"]
+    assert len(derive) == 1 and derive[0][2] == 1
+    assert derive[0][3] == [f"uses u: {sp_.sstr(inst)}"] and derive[0][4] == [inst]
+    assert r.nodes["n"].support == ("u",) and r.nodes["n"].trust == ("derived",)
+
+
+# ---------------------------------------------------------------------------------------------
+# result records: defaults, repr and equality
+
+
+def test_result_records_defaults_repr_and_equality(tmp_path, fake_engine):
+    from checker.audit.auditor import NodeReport, TheoremReport
+    o = _outline(node("a", body=CLAIM + SYMBOLIC))[0]
+    n = o.nodes[0]
+    rep = NodeReport(id="a", kind="lemma", title="a", file="t.toml", own="checked", status="fully checked",
+                     border="ready", variant=False, checks=(), trust=(), node=n)
+    assert (rep.support, rep.leaves, rep.status_text, rep.weakest, rep.expressible) == ((), (), "", "proved", True)
+    assert rep.inherited_trust == {}                      # no audit result attached
+    assert "node=" not in repr(rep) and "_result" not in repr(rep)
+    other = NodeReport(id="a", kind="lemma", title="a", file="t.toml", own="checked", status="fully checked",
+                       border="ready", variant=False, checks=(), trust=(), node=o.nodes[0], _result=object())
+    assert rep == other                                   # node and result are not compared
+    t = TheoremReport(id="t", title="t", status="stated", trust={}, disallowed=(), counts={}, passed=False)
+    assert (t.status_text, t.leaf_counts, t.weakest, t.expressible) == ("", {}, "proved", True)
+    r = AuditResult(nodes={}, theorems={}, errata={}, errors=(), warnings=(), files=(), allowlist="", passed=True)
+    assert (r.cache_hits, r.checks_run, r.cache_rejected, r.operations, r.graph, r.outlines) == (0, 0, 0, 0, None, ())
+    r2 = audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))], cache=False)
+    assert "graph=" not in repr(r2) and "outlines=" not in repr(r2)
+    kw = dict(nodes={}, theorems={}, errata={}, errors=(), warnings=(), files=(), allowlist="", passed=True)
+    assert AuditResult(**kw, graph=1, outlines=(1,)) == AuditResult(**kw, graph=2, outlines=(2,))
+
+
+def test_failure_reason_is_cut_at_300_characters(tmp_path, monkeypatch):
+    p = write(tmp_path, node("a", body=CLAIM + SYMBOLIC))
+    monkeypatch.setattr(auditor_mod, "run_check", lambda n, spec, **kw: CheckResult(
+        kind="symbolic", verdict="refuted", trust="symbolic", summary="z" * 400))
+    r = audit([p], cache=False)
+    assert r.failures() == [f"{p}: node 'a': refuted: " + "z" * 300]
+
+
+def test_default_proofs_dir_is_the_repository_folder():
+    from checker.audit.auditor import default_proofs_dir
+    assert default_proofs_dir() == Path(__file__).resolve().parents[2] / "proofs"
+
+
+def test_audit_defaults(tmp_path, monkeypatch):
+    seen = []
+
+    def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
+        seen.append((n.id, quick, run_experiments, seconds))
+        return CheckResult(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
+    monkeypatch.setattr(auditor_mod, "run_check", rc)
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    p = write(tmp_path, node("a", body=CLAIM + SYMBOLIC) + node("orphan", body=CLAIM + SYMBOLIC))
+    r = audit([p])
+    assert seen == [("a", True, True, None), ("orphan", True, True, None)]    # quick, with experiments
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2                # cached by default
+    assert r.warnings == ()                                                   # no lint by default
+    assert audit([p], lint=True).warnings != ()
+    # no paths: the repository's proofs/
+    seen.clear()
+    r = audit(cache=False)
+    assert r.files and all(Path(f).parent == Path(__file__).resolve().parents[2] / "proofs" for f in r.files)
+    assert len(seen) >= len(r.nodes) // 2
+
+
+def test_every_erratum_must_have_its_outcome(tmp_path, fake_engine):
+    fake_engine.plan[("e1", 0)] = ("refuted", "symbolic", {})
+    fake_engine.plan[("e2", 0)] = ("refuted", "symbolic", {})
+    text = (node("e1", kind="erratum", body=CLAIM + SYMBOLIC, expect='"refuted"', slide='"s"')
+            + node("e2", kind="erratum", body=CLAIM + SYMBOLIC, expect='"confirmed"', slide='"s"'))
+    r = audit([write(tmp_path, text)], cache=False)
+    assert r.errata["e1"].passed and not r.errata["e2"].passed and not r.passed
+
+
+def test_missing_default_proofs_dir(monkeypatch, tmp_path):
+    import checker
+    from checker.audit.auditor import default_proofs_dir
+    monkeypatch.setattr(checker, "__file__", str(tmp_path / "pkg" / "checker" / "__init__.py"))
+    with pytest.raises(InvalidArgument, match="paths") as ei:
+        default_proofs_dir()
+    assert "the default proofs/ folder is missing" in str(ei.value)
+
+
+def test_experiment_without_source_is_never_cached(monkeypatch):
+    from checker import experiments
+    from checker.experiments import Experiment
+    experiments.names()
+    ns: dict = {}
+    exec(compile("def f(*, seed, quick):\n    return None\n", "<generated>", "exec"), ns)
+    reg = dict(experiments._REGISTRY)
+    reg["gen.exp"] = Experiment(name="gen.exp", description="d", module="m", func=ns["f"])
+    monkeypatch.setattr(experiments, "_REGISTRY", reg)
+    a = _outline(node("a", body=CLAIM + '[[node.checks]]\nkind = "experiment"\nname = "gen.exp"\n'))[0].nodes[0]
+    assert auditor_mod._cache_key(a, a.checks[0], True) == ""
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path, monkeypatch, fake_engine):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(blocker / "sub"))     # a folder under a file
+    r = audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))])
+    assert r.passed and r.nodes["a"].status == "fully checked" and r.checks_run == 1

@@ -58,6 +58,11 @@ U64 = Fraction(1, 2**53)
 #: a float64 evaluation of the screen constants takes at most 7 roundings of <= 2^-53 relative
 #: (module code; the exact reference has none): 7 * 2^-53 bounds their total relative error
 FLOAT_EVAL_REL = Fraction(7, 2**53)
+#: subnormal P_i (rows of scale 2^-530): N - tiny is exact (both multiples of 2^-1074) and the
+#: three products after it each err by at most half a subnormal ulp, 2^-1075: 3 2^-1075 < 2^-1073
+SUBNORMAL_ABS = Fraction(1, 2**1073)
+#: torch's vectorised float64 sqrt vs the correctly rounded math.sqrt: one ulp (2^-52 relative)
+SQRT_REL = 2.0**-52
 
 
 def exact_gamma(n: int, u: Fraction) -> Fraction:
@@ -193,12 +198,13 @@ def test_search_thread_policy():
 
 
 def test_full_precision_matmul_switches_and_restores():
-    before_prec = torch.get_float32_matmul_precision()
-    before_tf32 = torch.backends.cuda.matmul.allow_tf32
+    """TF32 / reduced precision off inside, the caller's settings back after (also after an
+    exception), for callers of the new API (precision) and of the legacy flag (allow_tf32)."""
+    before = torch.get_float32_matmul_precision()
     try:
         for prec in ("medium", "high", "highest"):
             torch.set_float32_matmul_precision(prec)
-            torch.backends.cuda.matmul.allow_tf32 = True
+            tf32 = torch.backends.cuda.matmul.allow_tf32
             ran = False
             with _full_precision_matmul():
                 ran = True
@@ -206,16 +212,21 @@ def test_full_precision_matmul_switches_and_restores():
                 assert torch.backends.cuda.matmul.allow_tf32 is False
             assert ran
             assert torch.get_float32_matmul_precision() == prec
-            assert torch.backends.cuda.matmul.allow_tf32 is True
-        # restored even when the body raises
+            assert torch.backends.cuda.matmul.allow_tf32 is tf32
+        # a legacy caller: allow_tf32 = True (torch then reports precision "high")
+        torch.set_float32_matmul_precision("highest")
+        torch.backends.cuda.matmul.allow_tf32 = True
+        with _full_precision_matmul():
+            assert torch.backends.cuda.matmul.allow_tf32 is False
+            assert torch.get_float32_matmul_precision() == "highest"
+        assert torch.backends.cuda.matmul.allow_tf32 is True
         torch.set_float32_matmul_precision("medium")
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match="boom"):
             with _full_precision_matmul():
                 raise RuntimeError("boom")
         assert torch.get_float32_matmul_precision() == "medium"
     finally:
-        torch.set_float32_matmul_precision(before_prec)
-        torch.backends.cuda.matmul.allow_tf32 = before_tf32
+        torch.set_float32_matmul_precision(before)
 
 
 def test_squared_threshold_exact_cases():
@@ -306,8 +317,8 @@ def _exact_norm_rows(scale: float, d: int, n: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("scale", [1.0, 2.0**-20, 2.0**30, 2.0**-530])
 def test_float64_screen_constants_pinned(scale):
     """float64 screen: P_i is a float64, so every documented factor is visible; pinned to the
-    exact rational formula within the 7 roundings of its float evaluation (plus 8 subnormal ulps
-    for the 2^-530 rows, whose P_i lie near 2^-1060)."""
+    exact rational formula within the 7 roundings of its float evaluation (for the 2^-530 rows,
+    whose P_i are subnormal, within SUBNORMAL_ABS)."""
     d = 5
     x = _exact_norm_rows(scale, d, 40, seed=2)
     x[3] = 0.0  # N = 0: P = 0
@@ -316,7 +327,7 @@ def test_float64_screen_constants_pinned(scale):
     spec, A = _spec_constants(x, torch.float64, data_float32=False)
     for i, want in enumerate(spec):
         got = Fraction(float(scr.p[i]))
-        assert abs(got - want) <= want * FLOAT_EVAL_REL + 8 * Fraction(1, 2**1074), i
+        assert abs(got - want) <= want * FLOAT_EVAL_REL + SUBNORMAL_ABS, i
     assert scr.p[3] == 0.0
     assert Fraction(scr.abs_term) == A  # (3d + 4) 2^-1072: exact in float64
     assert Fraction(scr.rho) == Fraction(_gamma(d + 2, 2.0**-53))
@@ -352,6 +363,10 @@ def test_float32_screen_constants_pinned(data, scale):
     assert left[:, d + 1].tolist() == [1.0] * 3
     right = scr.right_rows(2, 5)
     assert tuple(scr.right.shape) == (60, d + 2)
+    # the cached right-hand rows, every one of them: (x_j, -1, -P_j)
+    np.testing.assert_array_equal(scr.right[:, :d].double().numpy(), np.float32(x).astype(np.float64))
+    assert scr.right[:, d].tolist() == [-1.0] * 60
+    np.testing.assert_array_equal(scr.right[:, d + 1].numpy(), (-scr.p).numpy())
     np.testing.assert_array_equal(right[:, :d].double().numpy(), np.float32(x[2:5]).astype(np.float64))
     assert right[:, d].tolist() == [-1.0] * 3
     np.testing.assert_array_equal(right[:, d + 1].numpy(), (-scr.p[2:5]).numpy())
@@ -543,8 +558,7 @@ def test_closest_pairs_argument_checks():
             closest_pairs(x, k=1, exact=exact, screen="float16")
         with pytest.raises(InvalidArgument, match="^k="):
             closest_pairs(x, k=0, exact=exact)
-    assert closest_pairs(x, k=20 if False else 6).exact is True
-    with pytest.raises(InvalidArgument, match=r"^k=21 must be <= the number of pairs C\(4,2\)=6"):
+    with pytest.raises(InvalidArgument, match=r"^k=20 must be <= the number of pairs C\(4,2\)=6"):
         closest_pairs(x)  # default k = 20 (the paper's K)
     big = torch.as_tensor(distinct_integer_points(7, 2, 60, seed=9))
     assert len(closest_pairs(big)) == 20 and len(closest_pairs(big, exact=False)) == 20
@@ -572,8 +586,9 @@ def test_pairs_within_answers_counts_and_inclusive_ties(block):
     D = int_sq(x)
     vals = sorted(D[i, j] for i, j in itertools.combinations(range(12), 2))
     for m in (0, 4, 20):
-        t2 = vals[m]
-        tau = math.sqrt(t2)
+        # half-way to the next integer: every squared distance is 1/2 away from tau^2, far
+        # beyond the screen's margin, so the recomputed pairs are exactly the answers
+        tau = math.sqrt(vals[m] + 0.5)
         want = sorted((i, j) for i, j in itertools.combinations(range(12), 2) if D[i, j] <= Fraction(tau) ** 2)
         for screen in ("float32", "float64"):
             res = pairs_within(torch.as_tensor(x), tau, block=block, screen=screen)
@@ -616,6 +631,8 @@ def _model_nn(q: np.ndarray, r: np.ndarray, self_ref: bool, bs: int) -> tuple[li
             cut = min(best, min(dj.values()))
             cand = [j for j in js if dj[j] <= cut]
             n_rec += len(cand)
+            if not cand:
+                continue
             dmin = min(dj[j] for j in cand)
             jmin = min(j for j in cand if dj[j] == dmin)
             if dmin < best:
@@ -631,12 +648,14 @@ def test_nearest_neighbours_answers_and_counts(bs):
     idx, dist, n_rec = _model_nn(x, x, True, bs)
     res = nearest_neighbours(torch.as_tensor(x), block=bs)
     assert res.index.tolist() == idx
-    assert res.distance.tolist() == dist
+    # torch's vectorised sqrt may differ from the correctly rounded math.sqrt by one ulp
+    np.testing.assert_allclose(res.distance, dist, rtol=SQRT_REL, atol=0)
     assert res.n_recomputed == n_rec
     r = distinct_integer_points(7, 3, 30, seed=13)
     idx, dist, n_rec = _model_nn(x, r, False, bs)
     res = nearest_neighbours(torch.as_tensor(x), torch.as_tensor(r), block=bs)
-    assert res.index.tolist() == idx and res.distance.tolist() == dist
+    assert res.index.tolist() == idx
+    np.testing.assert_allclose(res.distance, dist, rtol=SQRT_REL, atol=0)
     assert res.n_recomputed == n_rec
 
 
@@ -669,3 +688,115 @@ def test_nearest_neighbours_argument_checks():
         nearest_neighbours(two, np.ones(2))
     with pytest.raises(InvalidArgument, match="^block="):
         nearest_neighbours(two, block=0)
+
+
+# ---- adversarial near-threshold data: the screen misses nothing, and the margin is why -----------
+
+def _clustered_float32(seed: int) -> np.ndarray:
+    """40 float32 rows of norm ~2^14 (squared norms ~2^28) within ~0.1 of one another: the
+    float32 product's rounding error (~(d+2) 2^-24 N ~ 300) dwarfs every squared distance (< 1),
+    so each screened value is decided by the margin alone. Entries are multiples of 2^-10 below
+    2^13: exact in float32, and every squared distance is exact in float64."""
+    rng = np.random.default_rng(seed)
+    base = np.round(rng.standard_normal(16) * 2.0**12 * 2**10) / 2**10
+    x = base + rng.integers(-100, 101, size=(40, 16)) / 2**10
+    assert np.all(np.abs(x) < 2.0**15)
+    return x.astype(np.float32)
+
+
+def _exact_sq_matrix(x: np.ndarray) -> dict[tuple[int, int], Fraction]:
+    """Exact squared distances: the rows are integers / 2^10, so D_ij = (integer) / 2^20."""
+    k = np.rint(x.astype(np.float64) * 2**10).astype(np.int64)
+    assert np.array_equal(k / 2**10, x.astype(np.float64))
+    n = x.shape[0]
+    return {(i, j): Fraction(int(((k[i] - k[j]) ** 2).sum()), 2**20) for i in range(n) for j in range(i + 1, n)}
+
+
+def _exact_pairs_within(D: dict, tau: float) -> list[tuple[int, int]]:
+    t2 = Fraction(tau) ** 2
+    return sorted(p for p, v in D.items() if v <= t2)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_screen_misses_no_pair_at_near_threshold_distances(seed):
+    x = _clustered_float32(seed)
+    t = torch.as_tensor(x)
+    D = _exact_sq_matrix(x)
+    vals = sorted(set(D.values()))
+    # thresholds exactly at a squared distance (an exact tie, inclusive), and one ulp either side
+    for m in (0, 5, 40, 200):
+        tau0 = math.sqrt(float(vals[m]))
+        for tau in (math.nextafter(tau0, 0.0), tau0, math.nextafter(tau0, math.inf)):
+            want = _exact_pairs_within(D, tau)
+            for screen in ("float32", "float64"):
+                got = pairs_within(t, tau, screen=screen, block=7)
+                assert sorted(zip(got.i.tolist(), got.j.tolist())) == want, (m, tau, screen)
+    # the k closest pairs: the same as the exact order (distance, i, j)
+    order = sorted((v, i, j) for (i, j), v in D.items())
+    res = closest_pairs(t, k=25, block=6, screen="float32")
+    assert [(int(a), int(b)) for a, b in zip(res.i, res.j)] == [(i, j) for _, i, j in order[:25]]
+
+
+def test_screen_without_its_margin_misses_pairs(monkeypatch):
+    """Negative control: with gamma = 0 (no allowance for the float32 product's rounding) the
+    same search skips true answers on the same data, so the test above can fail."""
+    missed = 0
+    for seed in (0, 1):
+        x = _clustered_float32(seed)
+        D = _exact_sq_matrix(x)
+        tau = math.sqrt(float(sorted(set(D.values()))[200]))
+        want = _exact_pairs_within(D, tau)
+        with monkeypatch.context() as mp:
+            mp.setattr(P, "_gamma", lambda n, u: 0.0)
+            got = pairs_within(torch.as_tensor(x), tau, screen="float32", block=7)
+        missed += len(set(want) - set(zip(got.i.tolist(), got.j.tolist())))
+    assert missed > 0
+
+
+def test_nearest_neighbours_of_identical_zero_rows():
+    # all-zero rows: every distance and every margin is exactly 0, so the candidate test
+    # dh - margin <= cut must be inclusive; the nearest is the smallest other index
+    z = torch.zeros(4, 3, dtype=torch.float64)
+    for bs in (1, 2, 64):
+        res = nearest_neighbours(z, block=bs)
+        assert res.index.tolist() == [1, 0, 0, 0] and res.distance.tolist() == [0.0] * 4
+        res = nearest_neighbours(z[:2], z, block=bs)
+        assert res.index.tolist() == [0, 0] and res.distance.tolist() == [0.0, 0.0]
+
+
+def test_nearest_neighbours_range_limit():
+    # entries up to 2^400 (either sign) give exact answers; above, squared norms would overflow
+    # (a former bug: index -1 and distance inf for every row at entries ~1e160), so they are refused
+    top = 2.0**400
+    q = torch.tensor([[0.0], [top], [-top]], dtype=torch.float64)
+    res = nearest_neighbours(q)
+    assert res.index.tolist() == [1, 0, 0] and res.distance.tolist() == [top, top, top]
+    big = math.nextafter(top, math.inf)
+    for bad in ([[0.0], [big]], [[0.0], [-big]]):
+        with pytest.raises(InvalidArgument, match=r"^queries=.* entries must be below 2\^400"):
+            nearest_neighbours(torch.tensor(bad, dtype=torch.float64))
+        with pytest.raises(InvalidArgument, match=r"^reference=.* entries must be below 2\^400"):
+            nearest_neighbours(torch.zeros(1, 1, dtype=torch.float64), torch.tensor(bad, dtype=torch.float64))
+
+
+def test_nearest_neighbour_candidate_window_is_the_documented_one():
+    """From a zero query the fast form is exact (dh_j = N_j) and the margin is E_j = rel N_j with
+    rel = PAIR_SCREEN_SAFETY (2d+8) 2^-53; row j is recomputed iff N_j - E_j <= (N_0 + E_0)(1 + rel)
+    (row 0 is the nearest, N_0 = 1). Rows b e_1 with b = 1 + k 2^-53 (squared norms ~1 + 2k 2^-53)
+    on either side of that boundary (near 1 + 3 rel = 1 + 648 2^-53) pin the window; each lies
+    >= 4 2^-53 away from it, beyond the few roundings of its evaluation."""
+    d = 50
+    eps = Fraction(1, 2**53)
+    rel = Fraction(PAIR_SCREEN_SAFETY) * (2 * d + 8) * eps
+    ks = [0, 300, 320, 350, 1000]  # even k: b = 1 + (k/2) 2^-52 is a float
+    r = np.zeros((len(ks), d))
+    r[:, 0] = [1.0 + (k // 2) * 2.0**-52 for k in ks]
+    N = [Fraction(float(v)) ** 2 for v in r[:, 0]]
+    cut = (N[0] + rel * N[0]) * (1 + rel)
+    slack = [(n - rel * n) - cut for n in N]
+    assert all(abs(s) >= 4 * eps for s in slack[1:])
+    want = sum(1 for s in slack if s <= 0)
+    assert want == 3  # rows k = 0, 300, 320 (squared norms 1, 1 + 600 2^-53, 1 + 640 2^-53)
+    res = nearest_neighbours(torch.zeros(1, d, dtype=torch.float64), torch.as_tensor(r), block=64)
+    assert res.index.tolist() == [0] and res.distance.tolist() == [1.0]
+    assert res.n_recomputed == want

@@ -64,10 +64,10 @@ def test_parse_number_refusals_and_limits():
     raises("x", "decimal or fraction", parse_number, "x", "1/2/3")
     raises("x", "divide by zero", parse_number, "x", "1/0")
     raises("x", "divide by zero", parse_number, "x", "1/0.0")
-    # length: exactly _MAX_NUMBER_CHARS (5000) characters accepted, one more refused
-    assert parse_number("x", "1" * 5000) == sp.Integer(int("1" * 5000))
-    raises("x", "at most 5000 characters", parse_number, "x", "1" * 5001)
-    assert parse_number("x", " " + "1" * 5000 + " ") == sp.Integer(int("1" * 5000))  # stripped
+    # length: exactly _MAX_NUMBER_CHARS (4000) characters accepted, one more refused
+    assert parse_number("x", "1" * 4000) == sp.Integer(int("1" * 4000))
+    raises("x", "at most 4000 characters", parse_number, "x", "1" * 4001)
+    assert parse_number("x", " " + "1" * 4000 + " ") == sp.Integer(int("1" * 4000))  # stripped
     # exponent: |e| = 10000 accepted, 10001 refused (either side of the fraction bar)
     assert parse_number("x", "1e10000") == sp.Integer(10) ** 10000
     assert parse_number("x", "1e-10000") == sp.Rational(1, 10**10000)
@@ -163,6 +163,8 @@ def test_validation_of_value_types():
     assert _lin(gamma="3/4", L_zz="1/2").value == 1.0
     assert _lin(gamma="3/4", L_zz="1/2", mode="exact").value == 1
     assert _lin(gamma=sp.Rational(3, 4), L_zz=sp.Rational(1, 2), mode="exact").value == 1
+    # exact rationals above 1 in a non-probability domain are fine: 2 * 5/2 - 3 = 2
+    assert _lin(gamma="5/2", L_zz="3", mode="exact").value == 2
     # an irrational sympy number is kept at 50 digits: 2 sqrt(2) - 0
     v = _lin(gamma=sp.sqrt(2), L_zz=0, mode="exact").value
     assert abs(v - 2 * sp.sqrt(2)) < sp.Rational(1, 10**45)
@@ -209,8 +211,10 @@ def test_evaluate_argument_errors():
     e = raises("L_zz", "is required by", evaluate, "sinha-concavity", gamma=1,
                name="modulus_squared")
     assert "--L-zz" in e.hint
-    e = raises("gamma", "is required by", evaluate, "sinha-concavity", {})
-    assert "--gamma" in e.hint
+    # nothing given: the first expression's first missing parameter is named (free symbols are
+    # sorted by name: L_zz before gamma)
+    e = raises("L_zz", "is required by", evaluate, "sinha-concavity", {})
+    assert "--L-zz" in e.hint
     raises("mode", "scalar parameters only", evaluate, "sinha-concavity",
            gamma=np.array([1.0, 2.0]), L_zz=0, mode="exact")
     raises("mode", "scalar parameters only", evaluate, "sinha-concavity",
@@ -358,6 +362,16 @@ def test_integer_valued_expression_is_an_exact_int():
                    name="m_star").value
     # eps = 2: 2 (ln 9 + ln 2) = 5.78..., ceil 6, + 1 = 7
     assert arr.tolist() == [30.0, 7.0]
+    # entries above 2^53 are flagged as rounded float integers; entries of a few hundred are not
+    # (p = 20: 8 (20 ln 17 + ln 2) = 458.8..., m* = 460)
+    ev = evaluate("arora-mstar", p=np.array([1, 20]), Delta=1, L=1, L_phi=1, eps=1,
+                  name="m_star")
+    assert ev.value.tolist() == [30.0, 460.0]
+    assert not any("2^53" in n for n in ev.notes)
+    # p = 10^15: 8 (10^15 ln 17 + ln 2) ~ 2.3e16 > 2^53 ~ 9.0e15
+    ev = evaluate("arora-mstar", p=np.array([1, 10**15]), Delta=1, L=1, L_phi=1, eps=1,
+                  name="m_star")
+    assert any(n.startswith("m_star: entries above 2^53 are rounded") for n in ev.notes)
 
 
 def test_float64_cancellation_is_recomputed_with_mpmath():
@@ -382,7 +396,7 @@ def test_overflow_is_reported_as_infinite_with_a_note():
 
 def test_mp_reference_converges_and_reports_digits():
     ref, dps, ok = mp_reference("birthday-exp-bound", "bound", dict(N=7, M=4))
-    assert ok and dps == 2 * tol.MP_START_DPS
+    assert ok and dps == 60     # starts at MP_START_DPS = 30 digits, agrees after one doubling
     with mpmath.workdps(60):
         assert abs(ref - mpmath.exp(mpmath.mpf(-6) / 7)) < mpmath.mpf(10) ** -50
     # integer-valued: stops when two successive ceilings agree
@@ -411,3 +425,13 @@ def test_arrays_broadcast_and_cross_check_notes():
     ev = evaluate("sinha-concavity", gamma=np.array([[1.0], [2.0]]), L_zz=np.array([0.0, 1.0]),
                   name="modulus_squared")
     assert ev.value.tolist() == [[2.0, 1.0], [4.0, 3.0]]
+
+
+def test_condition_skipped_when_its_parameters_are_not_needed():
+    # sinha-thm2's condition gamma > L_zz is not checked for T_min = L_phi Delta_F / sigma^2,
+    # which needs neither: 2 * 3 / (1/2)^2 = 24
+    ev = evaluate("sinha-thm2", name="T_min", L_phi=2, Delta_F=3, sigma=0.5)
+    assert ev.value == 24.0 and ev.flags == ()
+    # given and violated, it is checked even for T_min
+    raises("gamma", "must exceed L_zz", evaluate, "sinha-thm2", name="T_min", L_phi=2,
+           Delta_F=3, sigma=0.5, gamma=1, L_zz=1)

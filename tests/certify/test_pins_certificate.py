@@ -624,3 +624,38 @@ def test_certify_default_step_uses_the_curvature(monkeypatch):
     _, g0 = _ref_loss_grad(x, y)
     step = 1.0 / (2.0 * gamma + min(_ref_lzz_tight(), 0.25))
     np.testing.assert_allclose(c.z_hat.numpy(), x.numpy() + step * g0, rtol=REL)
+
+
+def test_convergence_needs_every_example():
+    # example A starts at ||grad|| <= tol (the code's own norm at x, so the tie is exact);
+    # example B needs many steps of size 1e-6: after max_steps=1 the run has not converged
+    x, y = _data(2)
+    probe = certify(_lin(), x, y, gamma=5.0, method="global", inner_steps=0, hessian=False)
+    g = probe.grad_norm
+    a = int(torch.argmin(g))
+    assert float(g.min()) < float(g.max()) * 0.9
+    c = certify(_lin(), x, y, gamma=5.0, method="global", tol=float(g[a]), step_size=1e-6, max_steps=1,
+                hessian=False)
+    assert c.inner_steps == 1 and not c.inner_converged
+    assert c.steps_mean == 0.5  # A took no step, B one
+
+
+def test_certify_refuses_hooked_models_and_non_modules():
+    x, y = _data(2)
+    model = _lin()
+    handle = model[0].register_forward_hook(lambda m, i, o: o)
+    try:
+        with pytest.raises(InvalidArgument, match="model"):
+            certify(model, x, y, gamma=1.0, inner_steps=0, hessian=False)
+    finally:
+        handle.remove()
+    with pytest.raises(InvalidArgument, match="model"):
+        certify("not a module", x, y, gamma=1.0)
+
+
+def test_sweep_cache_keeps_the_local_argument():
+    # the second gamma of a sweep reuses the cached network form and stays on the local argument
+    x, y = _data(3)
+    a = certify(_lin(), x, y, gamma=1.0, inner_steps=1, step_size=0.1, hessian=False, bnb=False)
+    b = certify(_lin(), x, y, gamma=0.25, inner_steps=1, step_size=0.1, hessian=False, bnb=False)
+    assert a.argument == b.argument == "local" and a.sound and b.sound
