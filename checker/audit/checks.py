@@ -301,10 +301,7 @@ def _iv_bounds(expr, box: dict, prec: int):
         env = {name: iv.mpf(int(lo.numerator)) / iv.mpf(int(lo.denominator)) if lo == hi else
                iv.mpf([_down(lo), _up(hi)]) for name, (lo, hi) in box.items()}
         try:
-            val = _iv_enclose(expr, env, iv)
-            if not hasattr(val, "_mpi_"):
-                val = iv.mpf(val)
-            return _ends(val)
+            return _ends(_iv_enclose(expr, env, iv))   # every rule returns an mpmath iv value
         except (_Undecided, ZeroDivisionError, ValueError, OverflowError, TypeError):
             return None, None
     finally:

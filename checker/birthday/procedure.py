@@ -359,7 +359,7 @@ def run_birthday_test(source, *, threshold: Threshold | float,
         notes.append("threshold not calibrated: its false-alarm rate is unknown")
     mem = None
     if train is not None:
-        g = trial_generator(cfg.seed, 0, 10**6, dev)  # pragma: no mutate: a stream label: any (seed, s < 2, t) is disjoint from every trial stream (s >= 2)
+        g = trial_generator(cfg.seed, 0, 10**6, dev)  # pragma: no mutate: a stream label: another constant draws another fresh stream, as valid and as disjoint from every trial stream (s >= 2)
         n_mem = positive_int("memorisation_samples", memorisation_samples)
         if size is not None:
             n_mem = min(n_mem, size)

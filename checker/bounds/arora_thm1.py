@@ -281,9 +281,9 @@ def explicit_eps(m: int, p: int, Delta: float, L: float, L_phi: float, *, R: flo
             if (_mstar_at(as_float(cand), base) <= m if cand > 0 else False) != ok_g:
                 lo, hi = (cand, g) if ok_g else (g, cand)
                 break
-            if cand in (0, top):
-                lo, hi = (0, g) if ok_g else (g, top)
-                break
+            # no separate stop at the ends is needed: the search reaches cand = 0 only going
+            # down (ok_g true) and cand = top only going up (ok_g false), and the test above
+            # fires there (eps -> 0+ counts as m* > m; m*(top) <= m was checked above)
             g, step = cand, step * 2
     except InvalidArgument:
         pass

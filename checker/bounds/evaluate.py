@@ -631,7 +631,7 @@ def _numpy_value(stmt: Statement, n: str, params: dict, notes: list[str]) -> Any
                     r = np.asarray(fn(*arrs), dtype=float)
             except (OverflowError, ZeroDivisionError, ValueError, TypeError):
                 r = np.full(np.broadcast(*arrs).shape if arrs else (), np.nan)
-    if args and not scalar:
+    if not scalar:  # (an array argument exists, so args is not empty)
         r = np.broadcast_to(r, np.broadcast(*_float_arrays(args)).shape).copy()
     if scalar:
         f = float(r)
@@ -661,9 +661,8 @@ def _numpy_value(stmt: Statement, n: str, params: dict, notes: list[str]) -> Any
             return rf
         import mpmath
 
-        if not isinstance(ref, mpmath.mpc) and mpmath.isinf(ref) and math.isinf(f) and \
-                (f > 0) == (ref > 0):
-            return f
+        if not isinstance(ref, mpmath.mpc) and mpmath.isinf(ref) and f == float(ref):
+            return f  # the same infinity in float64 and in mpmath
         if not isinstance(ref, mpmath.mpc) and not mpmath.isnan(ref):
             notes.append(f"{n} = {_fmt_mp(ref)} exceeds the float64 range (printed as "
                          f"{'inf' if ref > 0 else '-inf'}); use --mode mpmath or exact for its digits")

@@ -902,3 +902,45 @@ def test_unwritable_cache_is_not_an_error(tmp_path, monkeypatch, fake_engine):
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(blocker / "sub"))     # a folder under a file
     r = audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))])
     assert r.passed and r.nodes["a"].status == "fully checked" and r.checks_run == 1
+
+
+def test_cache_key_of_an_experiment_covers_file_names_not_only_bytes(tmp_path, monkeypatch):
+    # The experiment's package (here tmp_path/pkg, with sibling bounds/ and wrm/) is hashed file by
+    # file. Moving or renaming a file with identical bytes changes which module the code is, so it
+    # must change the key; the same tree (same names, same bytes) must give the same key.
+    import inspect
+    import types
+
+    from checker import experiments
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "mod.py").write_text("def run():\n    return 1\n")
+    monkeypatch.setattr(experiments, "get", lambda name: types.SimpleNamespace(func=None))
+    monkeypatch.setattr(inspect, "getsourcefile", lambda obj: str(pkg / "mod.py"))
+    a = _outline(node("a", body=CLAIM + '[[node.checks]]\nkind = "experiment"\nname = "fake"\n'))[0].nodes[0]
+
+    def key():
+        return auditor_mod._cache_key(a, a.checks[0], True)
+
+    (pkg / "helper.py").write_text("X = 1\n")
+    k0 = key()
+    assert len(k0) == 64 and key() == k0
+    (pkg / "helper.py").rename(pkg / "other.py")                    # same bytes, new name
+    k1 = key()
+    assert k1 != k0
+    (tmp_path / "bounds").mkdir()
+    (pkg / "other.py").rename(tmp_path / "bounds" / "other.py")     # same bytes, other package
+    k2 = key()
+    assert k2 not in (k0, k1)
+    (tmp_path / "bounds" / "other.py").rename(pkg / "helper.py")    # back: the first key again
+    assert key() == k0
+    (pkg / "helper.py").write_text("X = 2\n")                       # same name, new bytes
+    k3 = key()
+    assert k3 not in (k0, k1, k2)
+    # the experiment registry module itself is part of the key too
+    reg = tmp_path / "registry.py"
+    reg.write_text("A = 1\n")
+    monkeypatch.setattr(experiments, "__file__", str(reg))
+    k4 = key()
+    reg.write_text("A = 2\n")
+    assert key() != k4

@@ -1712,3 +1712,89 @@ def test_interval_splits_the_widest_side_and_property_keeps_positive_boxes():
 def test_run_check_defaults_run_experiments_quickly(fake_experiments):
     r = run_check(mk('symbols = { x = "real" }\nclaim = "x >= x"'), spec("experiment", name="fake.ok", seed=5))
     assert r.verdict == "tested" and fake_experiments == [(5, True)]     # run, and in quick mode
+
+
+def test_iv_every_rule_returns_an_interval_value():
+    # _iv_bounds reads the endpoints of whatever _iv_enclose returns: every rule, constants included,
+    # must give an mpmath iv value (an object with ``_mpi_``), never a plain number
+    from mpmath import iv as iv_
+    env = {"x": iv_.mpf([1, 2]), "y": iv_.mpf(3)}
+    k = sp.Symbol("k", integer=True)
+    for e in (x_, Q(3), Q(-2, 7), sp.pi, sp.E, x_ + y_, x_ * y_, x_ ** 2, 1 / x_, sp.sqrt(x_), x_ ** x_,
+              sp.exp(x_), sp.log(x_), sp.Abs(x_ - 3), sp.Min(x_, 2), sp.floor(x_), sp.factorial(sp.Integer(4)),
+              sp.Sum(k * x_, (k, 1, 3)), sp.Product(k, (k, 1, 3))):
+        assert hasattr(C._iv_enclose(e, env, iv_), "_mpi_"), e
+    # a constant claim side and an interval side, end to end: pi in [3.14159, 3.1416] (known digits)
+    lo, hi = bounds(sp.pi)
+    assert F(314159, 100000) < lo <= hi < F(31416, 10000)
+    assert bounds(Q(3)) == (F(3), F(3)) and bounds(x_ + 1, {"x": (1, 2)}) == (F(2), F(3))
+
+
+def test_nonvacuity_and_smt_use_the_definitional_facts_of_auxiliaries():
+    # exp(x) >= 1 + x > x, floor(x) <= x and log(x) <= x - 1 < x for every admissible x (hand), so
+    # these hypotheses are unsatisfiable; sympy leaves them as they are, and z3 sees the exp/floor/log
+    # terms as fresh variables: unsat follows only from the facts the translation records for them
+    for hyp, dom in (("exp(x) <= x", "real"), ("floor(x) > x", "real"), ("log(x) >= x", "positive")):
+        v = C._nonvacuity(mk(f'symbols = {{ x = "{dom}" }}\nhypotheses = ["{hyp}"]\nclaim = "x >= x"'))
+        assert v == {"state": "vacuous", "why": "z3: domains and hypotheses are unsat"}, hyp
+    # the same facts prove the claims exp(x) > x and floor(x) <= x (their negations are unsat)
+    for claim in ("exp(x) > x", "floor(x) <= x"):
+        r = C._smt(mk(f'symbols = {{ x = "real" }}\nclaim = "{claim}"'), spec("smt"))
+        assert r.verdict == "proved" and r.detail["result"] == "unsat", claim
+
+
+def test_interval_splits_an_integer_side_of_width_exactly_one():
+    # claim n + x >= 1/8, n integer, x real; every box midpoint below holds until x = 1/16 (hand).
+    # An integer side of width 1 ([0, 1]: two integers) still counts as wide, and beats x's 1/2:
+    # [0,1]x[0,1/2] -> split n at floor(1/2) = 0 -> {0}x[0,1/2] (n of width 0 is never split again)
+    # -> {0}x[0,1/4] -> {0}x[0,1/8], whose midpoint x = 1/16 violates: 4 boxes, and 3 left on the
+    # stack ({1}x[0,1/2], {0}x[1/4,1/2], {0}x[1/8,1/4]).
+    s = 'symbols = { n = "integer", x = "real" }\nclaim = "n + x >= 1/8"'
+    r = iv(s, box={"n": ["0", "1"], "x": ["0", "1/2"]})
+    assert r.verdict == "refuted" and r.detail["point"] == {"n": "0", "x": "1/16"}
+    assert (r.detail["boxes_evaluated"], r.detail["n_undecided"]) == (4, 3)
+    # width 2 ([0, 2]): split at 1 into [0,1] and {2}; [0,1] is split at 0 as above: 5 boxes, 4 left
+    r = iv(s, box={"n": ["0", "2"], "x": ["0", "1/2"]})
+    assert r.verdict == "refuted" and r.detail["point"] == {"n": "0", "x": "1/16"}
+    assert (r.detail["boxes_evaluated"], r.detail["n_undecided"]) == (5, 4)
+    # the same shifted down by one (n in [-1, 0], claim n + x >= -7/8): the midpoint n is
+    # floor(-1/2) = -1, the split is {-1} | {0}, then the same 4 boxes with n = -1
+    r = iv(s.replace("1/8", "-7/8"), box={"n": ["-1", "0"], "x": ["0", "1/2"]})
+    assert r.verdict == "refuted" and r.detail["point"] == {"n": "-1", "x": "1/16"}
+    assert (r.detail["boxes_evaluated"], r.detail["n_undecided"]) == (4, 3)
+
+
+def test_interval_splits_the_widest_side_even_when_it_is_not_the_first():
+    # x in [10, 21/2] (width 1/2), y in [0, 1] (width 1), claim y >= 1/2 (hand): y is split, the
+    # left half [0, 1/2] comes next and its midpoint y = 1/4 violates: 2 boxes, 1 left
+    r = iv('symbols = { x = "real", y = "real" }\nclaim = "y + x - x >= 1/2"',
+           box={"x": ["10", "21/2"], "y": ["0", "1"]})
+    assert r.verdict == "refuted" and r.detail["point"] == {"x": "41/4", "y": "1/4"}
+    assert (r.detail["boxes_evaluated"], r.detail["n_undecided"]) == (2, 1)
+
+
+def test_symbolic_texts_are_cut_at_200_and_120_characters():
+    # g - f of 16 long squared names (hand): "-a00**2 - ... - a15**2 - 1" (refuted: negative
+    # everywhere) and "a00**2 + ... + a15**2 + 1" (proved); both texts are longer than 200
+    # characters. The normal form keeps the first 200, each `tried` entry the first 120.
+    names = [f"alpha_{i:02d}" for i in range(16)]
+    syms = ", ".join(f'{n} = "real"' for n in names)
+    neg = "-" + " - ".join(f"{n}**2" for n in names) + " - 1"
+    pos = " + ".join(f"{n}**2" for n in names) + " + 1"
+    assert len(neg) > 200 and len(pos) > 200
+    r = C._symbolic(mk(f'symbols = {{ {syms} }}\nclaim = "0 > 1 + {pos[:-4]}"'), spec("symbolic"))
+    assert r.verdict == "refuted" and r.detail["normal_form"] == neg[:200]
+    assert r.detail["tried"] == ["as stated: " + neg[:120]]
+    r = C._symbolic(mk(f'symbols = {{ {syms} }}\nclaim = "{pos} > 0"'), spec("symbolic"))
+    assert r.verdict == "proved" and r.detail["normal_form"] == pos[:200] + " > 0"
+    assert r.detail["tried"] == ["as stated: " + pos[:120]]
+
+
+def test_iv_factorial_only_of_an_integer():
+    # factorial(4) = 24 (hand), kept unevaluated so that the interval rule itself is used; a
+    # factorial of a symbol has no interval rule: no enclosure, never an exception
+    k = sp.Symbol("k", integer=True)
+    assert bounds(sp.factorial(sp.Integer(4), evaluate=False)) == (F(24), F(24))
+    assert bounds(sp.factorial(k), {"k": (1, 3)}) == (None, None)
+    # sin(2) also has an Integer argument, but no interval rule either: no enclosure
+    assert bounds(sp.sin(sp.Integer(2))) == (None, None)

@@ -1,0 +1,221 @@
+"""Pins of edge paths of the float bridge and the root verification (issue 17, bounds mutants):
+a bracket end where the expression is exactly the target, the outward integer search started
+from an inaccurate real root, the scalar fallback of the float bridge when the compiled
+function refuses arrays, and a value that is infinite in float64 and in mpmath alike.
+
+They use a test-only statement whose expressions are simple enough that every reference value is
+known by hand (the identity, Gamma at small integers, -log at 0); each is derived in a comment.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from checker.bounds import evaluate
+from checker.bounds.invert import _Clock, _exact_check, _raw_values, _safe_float, _safe_integer, _verify
+from checker.bounds.statement import Flag, Param, Statement, register
+from checker.errors import InvalidArgument
+
+_Y = Param(name="y", paper="y", description="a real", domain="nonnegative")
+_K = Param(name="k", paper="k", description="an integer", domain="nonnegative_int")
+EDGE = register(Statement(
+    id="test-pins-edges", title="t", summary="s", paper="p", reference="this test file",
+    reliability="[D]", form="derived", params=(_Y, _K),
+    exprs=(("ident", _Y.symbol), ("kident", _K.symbol), ("gam", sp.gamma(_Y.symbol)),
+           ("neglog", -sp.log(_Y.symbol)), ("sq", sp.sqrt(_Y.symbol - 1))),
+    flags=(Flag(kind="vacuous", when=1 / _Y.symbol > 1, message="test flag: 1/y > 1",
+                exprs=("ident",)),),
+    module=__name__))
+
+
+def test_verify_bracket_end_exactly_at_the_target():
+    # ident(y) - target with target = x * (1 + 1e-10) rounded to a float: the right end of the
+    # inner bracket, x * (1 + 1e-10), is that same float, so there the difference is exactly 0
+    # (mpmath evaluates the identity at a float exactly). The left ends are below the target, the
+    # outer right end above: a sign change (a zero end counts as one), shrinking with the
+    # interval, so x is accepted as a root of an increasing function.
+    x = 3.0
+    target = x * (1 + 1e-10)
+    assert target != x
+    ok, kind = _verify(EDGE, "ident", "y", x, {"k": 0}, target)
+    assert (ok, kind) == (True, "increasing")
+    # and the mirror image: the left inner end exactly at the target, decreasing through it is
+    # impossible for the identity, so it is still "increasing"
+    target = x * (1 - 1e-10)
+    ok, kind = _verify(EDGE, "ident", "y", x, {"k": 0}, target)
+    assert (ok, kind) == (True, "increasing")
+
+
+@pytest.mark.parametrize("x", [5.5, 3.5])
+def test_safe_integer_outward_search_from_an_inaccurate_root(x):
+    # kident(k) = k <= 1/2 holds exactly for k = 0 (brute force below). Started from an
+    # inaccurate real root x, every neighbour floor(x) - 1 .. ceil(x) + 1 fails, so the search
+    # walks outwards (upwards first, never meeting a satisfying k, then downwards from
+    # floor(x) - 1 with steps 1, 2, 4, ...): for x = 5.5 it visits 3, 2, 0 and for x = 3.5 it
+    # visits 1, 0, and must return the boundary integer 0.
+    want = max(k for k in range(0, 50) if k <= sp.Rational(1, 2))
+    notes: list[str] = []
+    got = _safe_integer(EDGE, "kident", "k", x, {"y": 1}, sp.Rational(1, 2), "le", notes)
+    assert got == want == 0
+    assert "0 is the integer at the boundary" in notes[-1]
+
+
+def test_safe_integer_no_satisfying_integer_is_refused():
+    # k <= -1/2 holds for no k >= 0: both outward searches fail and the target is refused
+    with pytest.raises(InvalidArgument, match="target"):
+        _safe_integer(EDGE, "kident", "k", 2.5, {"y": 1}, sp.Rational(-1, 2), "le", [])
+
+
+def test_raw_values_scalar_fallback_when_arrays_are_refused():
+    # gamma compiles to math.gamma, which refuses an array (TypeError): the values are then
+    # computed one by one; Gamma(2) = 1! = 1, Gamma(3) = 2! = 2, Gamma(5) = 4! = 24, and
+    # Gamma(1e300) overflows (OverflowError), which becomes nan
+    got = _raw_values(EDGE, "gam", "y", np.array([2.0, 3.0, 5.0, 1e300]), {"k": 0})
+    assert got[:3].tolist() == [1.0, 2.0, 24.0]
+    assert math.isnan(got[3])
+
+
+def test_evaluate_array_fallback_when_arrays_are_refused():
+    # the same refusal in evaluate: float64 gives nan for every point, and the cross-check
+    # recomputes each point in mpmath (Gamma(2) = 1, Gamma(4) = 3! = 6) with a note
+    r = evaluate(EDGE, y=np.array([2.0, 4.0]), k=0)
+    assert r.values["gam"].tolist() == pytest.approx([1.0, 6.0], rel=1e-15)
+    assert any("gam" in n for n in r.notes)
+
+
+def test_infinite_in_float64_and_in_mpmath_needs_no_note():
+    # -log(0) is +inf in numpy and in mpmath (log(0) = -inf): the float value stands, and it is
+    # not reported as exceeding the float64 range (it is not a large finite number)
+    r = evaluate(EDGE, y=0, k=0)
+    assert r.values["neglog"] == math.inf
+    assert not any("neglog" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("budget,mp_calls", [(10, 0), (9, 2)])
+def test_cumsum_table_budget_boundary(monkeypatch, budget, mp_calls):
+    # two distinct N (7 and 9) with largest M 4 and 6: the tables cost 4 + 6 = 10 terms. With a
+    # budget of exactly 10 both are tables; with 9 the second N goes to the log-gamma route in
+    # mpmath, one call per point of that N (M = 3 and M = 6). Values against exact products either way.
+    from fractions import Fraction as Fr
+
+    from checker.bounds import birthday as bd
+
+    calls = []
+    real = bd._log_nc_mp_float
+
+    def spy(n, m):
+        calls.append((n, m))
+        return real(n, m)
+
+    monkeypatch.setattr(bd.tol, "CUMSUM_TERMS_BUDGET", budget)
+    monkeypatch.setattr(bd, "_log_nc_mp_float", spy)
+    N = np.array([7.0, 7.0, 9.0, 9.0])
+    M = np.array([2.0, 4.0, 3.0, 6.0])
+    got = bd._log_nc_float(N, M)
+
+    def log_nc(n, m):  # log prod_{i<m} (1 - i/n), exact product then one log
+        p = Fr(1)
+        for i in range(1, m):
+            p *= Fr(n - i, n)
+        return math.log(p)
+
+    want = [log_nc(7, 2), log_nc(7, 4), log_nc(9, 3), log_nc(9, 6)]
+    assert got.tolist() == pytest.approx(want, rel=1e-14, abs=1e-300)
+    assert len(calls) == mp_calls
+
+
+def test_safe_float_far_from_the_root_searches_and_bisects():
+    # ident(y) >= 3 holds from the float 3.0 on; started ~4500 ulps below it (1e-12 relative,
+    # an ulp of 3 is 2^-51 * 2 = 4.4e-16), the search doubles its step up past 3.0 and the
+    # bisection returns exactly 3.0, the smallest float on the guarantee side
+    notes: list[str] = []
+    x = 3.0 * (1 - 1e-12)
+    got = _safe_float(EDGE, "ident", "y", x, {"k": 0}, sp.Integer(3), "ge", notes, _Clock("test", 120))
+    assert got == 3.0 and "rounded y" in notes[-1]
+    # and from above for "le": the largest float with y <= 3 is 3.0 itself
+    x = 3.0 * (1 + 1e-12)
+    got = _safe_float(EDGE, "ident", "y", x, {"k": 0}, sp.Integer(3), "le", [], _Clock("test", 120))
+    assert got == 3.0
+    # never met by a float (y >= 10^400 > the largest float): both directions run to their ends
+    # (the largest float going up, the smallest positive float going down) and it is refused
+    with pytest.raises(InvalidArgument, match="has no float y"):
+        _safe_float(EDGE, "ident", "y", 2.0, {"k": 0}, sp.Integer(10) ** 400, "ge", [],
+                    _Clock("test", 120))
+
+
+def test_flag_that_cannot_be_evaluated_is_not_raised():
+    # the flag 1/y > 1: raised at y = 1/2 (1/y = 2), not at y = 2 (1/2), not at y = 1 (the
+    # boundary, 1 > 1 is false), and at y = 0 it cannot be evaluated (1/0 raises) and is not
+    # raised either
+    def flagged(y):
+        return [f.message for f in evaluate(EDGE, y=y, k=0, name="ident").flags]
+
+    assert flagged(sp.Rational(1, 2)) == ["test flag: 1/y > 1"]
+    assert flagged(2) == [] and flagged(1) == [] and flagged(0) == []
+
+
+def test_mp_reference_that_never_settles(monkeypatch):
+    # a high-precision value that changes with every precision (here: the precision itself)
+    # never settles: the last value, at MP_MAX_DPS digits, is returned as not converged
+    import importlib
+
+    import mpmath
+
+    from checker.bounds import tolerances as btol
+
+    ev = importlib.import_module("checker.bounds.evaluate")  # the module, not the function
+
+    monkeypatch.setattr(ev, "_mp_eval", lambda stmt, name, params, d: mpmath.mpf(d))
+    ref, dps, converged = ev.mp_reference(EDGE, "ident", {"y": 1, "k": 0})
+    assert (ref, dps, converged) == (btol.MP_MAX_DPS, btol.MP_MAX_DPS, False)
+
+
+def test_safe_float_search_is_bounded():
+    # the outward search doubles its step in ulps and stops after the step 2^53: from 2.0 (bit
+    # pattern 2^62) that last step lands on the bit pattern 2^62 + 2^53, which is 8.0 (each 2^52
+    # ulps is one binade). So ident(y) >= 79/10 is found (the smallest float >= 7.9, derived by
+    # Fraction below) and ident(y) >= 17/2 is refused, although 8.5 is a float: the search does
+    # not run beyond its budget.
+    from fractions import Fraction as Fr
+
+    got = _safe_float(EDGE, "ident", "y", 2.0, {"k": 0}, sp.Rational(79, 10), "ge", [],
+                      _Clock("test", 120))
+    assert Fr(got) >= Fr(79, 10) > Fr(math.nextafter(got, 0))
+    with pytest.raises(InvalidArgument, match="has no float y"):
+        _safe_float(EDGE, "ident", "y", 2.0, {"k": 0}, sp.Rational(17, 2), "ge", [],
+                    _Clock("test", 120))
+
+
+def test_array_result_does_not_alias_the_input():
+    # ident(y) = y: the float64 result is a fresh array, so writing into it leaves the caller's
+    # array alone (the compiled identity returns its argument itself)
+    a = np.array([1.0, 2.0])
+    v = evaluate(EDGE, y=a, k=0, name="ident").value
+    assert v.tolist() == [1.0, 2.0] and not np.shares_memory(v, a)
+    v[0] = 99.0
+    assert a.tolist() == [1.0, 2.0]
+
+
+def test_verify_refuses_where_the_expression_leaves_the_reals():
+    # sqrt(y - 1) - 0 vanishes at y = 1, but just below 1 it is imaginary (no real value, so no
+    # high-precision reference): no sign change can be seen and the root is not verified
+    assert _verify(EDGE, "sq", "y", 1.0, {"k": 0}, 0) == (False, "")
+    # just above, at y = 5/4, sqrt(1/4) = 1/2 = target exactly: a verified (exact) zero
+    assert _verify(EDGE, "sq", "y", 1.25, {"k": 0}, sp.Rational(1, 2)) == (True, "zero")
+
+
+def test_exact_check_refusals(monkeypatch):
+    from checker.bounds import invert
+
+    # ident(y) = 3 at the closed-form root y = 3: exact substitution confirms it
+    assert _exact_check(EDGE, "ident", "y", sp.Integer(3), {"k": 0}, 3) is True
+    assert _exact_check(EDGE, "ident", "y", sp.Integer(2), {"k": 0}, 3) is False
+    # a root that still has a free symbol cannot be checked exactly
+    assert _exact_check(EDGE, "ident", "y", sp.Symbol("w"), {"k": 0}, 3) is False
+    # an expression above the size budget is not checked (here: a budget below every size)
+    monkeypatch.setattr(invert.tol, "SYMBOLIC_VERIFY_OPS", -1)
+    assert _exact_check(EDGE, "ident", "y", sp.Integer(3), {"k": 0}, 3) is False
