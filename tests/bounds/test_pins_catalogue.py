@@ -308,11 +308,12 @@ def test_thm4_expressions():
 @pytest.mark.parametrize("index, name, c", [(0, "tail_hoeffding", 2), (1, "tail", 8)])
 def test_thm4_vacuity_flags(index, name, c):
     # flag: 2 N exp(-n t^2/(c K^2)) > 1. With N_cover = e^(n t^2/(c K^2)) / 2 the value is exactly
-    # 1 (t = K = 1, n = 1: N = e^(1/c)/2 < 1 is outside the domain [1, oo), so use n = 4: e^(4/c)/2)
+    # 1. t = 1/2, K = 3, n = 144 give n t^2/(c K^2) = 4/c (N = e^(4/c)/2 >= 1, inside the domain);
+    # t != 1 and K**2 != 2 K, so a flag that drops t^2 or writes 2K for K^2 moves the boundary.
     stmt = get("sinha-thm4-tail")
     fl = stmt.flags[index]
     assert fl.kind == "vacuous" and fl.exprs == (name,)
-    base = dict(n=4, t=1, K=1)
+    base = dict(n=144, t=Q(1, 2), K=3)
     edge = sp.exp(sp.Rational(4, c)) / 2
     assert rel_truth(fl.when, stmt, {**base, "N_cover": edge}) is False
     assert rel_truth(fl.when, stmt, {**base, "N_cover": edge * Q(1000001, 1000000)}) is True
