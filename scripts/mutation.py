@@ -423,8 +423,9 @@ def have_coverage() -> bool:
 
 
 def measure_coverage(root: Path, tests: tuple[str, ...], modules: list[str], data: Path):
-    """Run ``tests`` once under per-test coverage; returns (status, seconds, tail, lines) with
-    ``lines[module][lineno] = set of node ids`` ("" = executed outside any test, e.g. on import)."""
+    """Run ``tests`` once under per-test coverage; returns (status, seconds, tail, lines,
+    durations) with ``lines[module][lineno] = set of node ids`` ("" = executed outside any test,
+    e.g. on import) and ``durations[node id]`` = seconds (setup + call + teardown, under coverage)."""
     import coverage
 
     (root / f"{_PLUGIN}.py").write_text(_PLUGIN_SOURCE)
@@ -435,18 +436,15 @@ def measure_coverage(root: Path, tests: tuple[str, ...], modules: list[str], dat
     order_file = Path(str(data) + ".order")
     order = order_file.read_text().splitlines() if order_file.exists() else []
     lines[""] = {i: {nid} for i, nid in enumerate(order)}  # the run order, for sorting selections
-    dur_file = Path(str(data) + ".durations")
-    durations = json.loads(dur_file.read_text()) if dur_file.exists() else {}
-    # per-test seconds (setup + call + teardown, under coverage), and the run's fixed cost
-    # (start-up, imports, collection): what a mutant's run of a few tests costs besides them
-    lines["durations"] = {0: durations, 1: {"overhead": max(0.0, took - sum(durations.values()))}}
     if status == "pass":
         cov = coverage.CoverageData(basename=str(data))
         cov.read()
         for m in modules:
             by_line = cov.contexts_by_lineno(str((root / m).resolve()))
             lines[m] = {int(k): set(v) for k, v in by_line.items()}
-    return status, took, tail, lines
+    dur_file = Path(str(data) + ".durations")
+    durations = json.loads(dur_file.read_text()) if dur_file.exists() else {}
+    return status, took, tail, lines, durations
 
 
 def _statement_lines(source: str) -> dict[int, tuple[int, int]]:
@@ -565,10 +563,12 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
     test_sets = sorted({tests_for(package, m.path, root) for m in chosen})
     baseline: dict[tuple[str, ...], float] = {}
     covered: dict[tuple[str, ...], dict[str, dict[int, set[str]]]] = {}
+    durations: dict[tuple[str, ...], dict[str, float]] = {}
     for k, tests in enumerate(test_sets):
         if use_coverage:
             mods = sorted({m.path for m in chosen if tests_for(package, m.path, root) == tests})
-            status, took, tail, lines = measure_coverage(root, tests, mods, root.parent / f".cov-{package}-{k}")
+            status, took, tail, lines, durations[tests] = measure_coverage(
+                root, tests, mods, root.parent / f".cov-{package}-{k}")
             covered[tests] = lines
         else:
             status, took, tail = run_tests(root, tests, None)
@@ -600,9 +600,10 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
                         "output": "", "note": "executed by tests" if sel else "executed at import time"}
             if sel and timeout is None:
                 # The timeout follows the selected tests, not the whole folder's run time.
-                dur = covered[tests].get("durations", {})
-                per, fixed = dur.get(0, {}), dur.get(1, {}).get("overhead")
-                if per and fixed is not None:
+                # the run's fixed cost (start-up, imports, collection) plus the selected tests
+                per = durations.get(tests, {})
+                if per:
+                    fixed = max(0.0, baseline[tests] - sum(per.values()))
                     limit = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * (fixed + sum(per.get(n, 0.0) for n in sel)))
             if sel:
                 rank = {nid: i for i, ids in covered[tests].get("", {}).items() for nid in ids}

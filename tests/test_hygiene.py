@@ -327,9 +327,9 @@ def _digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
 
 
-def test_harness_mutates_a_copy_never_the_tree(tmp_path):
-    # A fake repository with one module of the wrm package and one test that pins `step` but
-    # not `unused`: mutants of `step` are killed, those of `unused` survive.
+def _fake_repo(tmp_path: Path, assertion: str) -> Path:
+    """A git repository with one wrm module (`step`, and `unused`, which no test calls) and one
+    test of `step` that asserts ``assertion``."""
     repo = tmp_path / "repo"
     (repo / "checker" / "wrm").mkdir(parents=True)
     (repo / "tests" / "wrm").mkdir(parents=True)
@@ -338,8 +338,14 @@ def test_harness_mutates_a_copy_never_the_tree(tmp_path):
     (repo / "checker" / "wrm" / "fgm.py").write_text(
         "def step(eps, steps):\n    return eps / steps\n\n\ndef unused(a):\n    return a + 1\n")
     (repo / "tests" / "wrm" / "test_fgm.py").write_text(
-        "from checker.wrm.fgm import step\n\n\ndef test_step():\n    assert step(3.0, 2) == 1.5\n")
+        f"from checker.wrm.fgm import step\n\n\ndef test_step():\n    assert {assertion}\n")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
+def test_harness_mutates_a_copy_never_the_tree(tmp_path):
+    # The test pins `step` but not `unused`: mutants of `step` are killed, those of `unused` survive.
+    repo = _fake_repo(tmp_path, "step(3.0, 2) == 1.5")
     before = _digest(repo)
     out = tmp_path / "report"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutation.py"), "--repo", str(repo),
@@ -368,17 +374,8 @@ def test_pragma_marks_only_lines_with_a_reason():
 
 
 def test_uncovered_lists_unexecuted_lines_without_running_mutants(tmp_path):
-    repo = tmp_path / "repo"
-    (repo / "checker" / "wrm").mkdir(parents=True)
-    (repo / "tests" / "wrm").mkdir(parents=True)
-    (repo / "checker" / "__init__.py").write_text("")
-    (repo / "checker" / "wrm" / "__init__.py").write_text("")
-    (repo / "checker" / "wrm" / "fgm.py").write_text(
-        "def step(eps, steps):\n    return eps / steps\n\n\ndef unused(a):\n    return a + 1\n")
     # A test that passes for every mutant of `step`: only --uncovered's listing can tell them apart.
-    (repo / "tests" / "wrm" / "test_fgm.py").write_text(
-        "from checker.wrm.fgm import step\n\n\ndef test_step():\n    assert step(3.0, 2) is not None\n")
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    repo = _fake_repo(tmp_path, "step(3.0, 2) is not None")
     out = tmp_path / "report"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutation.py"), "--repo", str(repo),
                            "--package", "wrm", "--uncovered", "--out", str(out)],
