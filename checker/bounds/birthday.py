@@ -217,7 +217,7 @@ def _collision_at_least(N: int, M: int, q: float) -> bool:
         return True
     if M <= 1:
         return q <= 0
-    if (M - 1) * 2 * max(N.bit_length(), 1) <= tol.EXACT_BITS_BUDGET:
+    if (M - 1) * 2 * N.bit_length() <= tol.EXACT_BITS_BUDGET:  # here 2 <= M <= N
         return 1 - _exact_no_collision(sp.Integer(N), sp.Integer(M)) >= sp.Rational(q)
     ref, dps, _ = mp_reference(COLLISION, "collision", {"N": N, "M": M})
     with mpmath.workdps(dps):

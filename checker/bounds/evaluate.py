@@ -117,7 +117,7 @@ def exact_number(x: Any) -> sp.Expr:
         return sp.Integer(int(x))
     xf = float(x)
     if math.isinf(xf):
-        return sp.oo if xf > 0 else -sp.oo
+        return sp.sympify(xf)  # oo or -oo
     return sp.Rational(repr(xf))
 
 
@@ -580,9 +580,14 @@ def _exact_cost(expr: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr]) -> float:
                     c = num(coeff)
                     cost = max(cost, c * _bits(lg.args[0].xreplace(subs)) if c != math.inf
                                else math.inf)
-        elif isinstance(node, (sp.binomial, sp.factorial)):
+        elif isinstance(node, sp.factorial):
             n = num(node.args[0])
-            cost = max(cost, n * math.log2(n + 2))
+            cost = max(cost, n * math.log2(n + 2))  # log2 n! <= n log2 n
+        elif isinstance(node, sp.binomial):
+            # log2 C(n, k) <= k log2 n: a product of k factors n - i over k! (a loop variable k
+            # counts at its upper limit, so the sum's largest term is covered)
+            n, k = num(node.args[0]), num(node.args[1])
+            cost = max(cost, min(k, n) * math.log2(n + 2))
     if _has_loops(expr):
         n = _loop_terms(expr, {k.name: v for k, v in subs.items()})
         per = max((_bits(v) for v in subs.values()), default=64) + 64

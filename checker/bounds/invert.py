@@ -90,6 +90,16 @@ class Inversion:
 #: brentq's relative tolerance: 4 float64 ulps, the smallest scipy accepts (the root is then
 #: verified and safely rounded in high precision; ROOT_REL bounds the reported accuracy).
 _BRENT_RTOL = 4 * np.finfo(float).eps
+
+#: Two candidate roots closer than this (relative) are one root: brentq stops within
+#: _BRENT_RTOL of a root and a closed form evaluated at 30 digits is far closer, so the same root
+#: reached both ways differs by a few ulps; distinct roots of a statement's expression this close
+#: would be beyond what float64 can separate reliably anyway.
+_SAME_ROOT_REL = 1e-9
+
+
+def _same_root(a: float, b: float) -> bool:
+    return abs(a - b) <= _SAME_ROOT_REL * abs(b)
 assert _BRENT_RTOL <= ROOT_REL
 
 
@@ -453,7 +463,7 @@ def solve_for(statement: str | Statement, unknown: str, *, target: float,
                                            and v <= 0) or (param.domain == "probability"
                                                            and v >= 1):
             continue
-        if any(abs(v - s) <= 1e-9 * max(abs(s), 1e-300) for s in seen):
+        if any(_same_root(v, s) for s in seen):
             continue
         ok, why = _conditions_ok(stmt, unknown, v, vals)
         if not ok:
@@ -483,8 +493,8 @@ def solve_for(statement: str | Statement, unknown: str, *, target: float,
             "target", target, f"is not attained by {stmt.id}:{name} for {unknown} in its domain "
             f"({param.domain}) with the given parameters")
     method = "symbolic" if any(r.verified == "exact" for r in roots) or (
-        closed_vals and all(any(abs(r.value - c) <= 1e-9 * max(abs(c), 1e-300)
-                                for c, _ in closed_vals) for r in roots)) else "brentq"
+        closed_vals and all(any(_same_root(r.value, c) for c, _ in closed_vals) for r in roots)) \
+        else "brentq"
     if method == "symbolic" and closed:
         notes.append("closed form: " + " or ".join(f"{unknown} = {e}" for e in closed))
     inside = [r for r in roots if r.in_domain]
@@ -531,14 +541,15 @@ def _safe_integer(stmt, name, unknown, x, vals, tgt, sense, notes) -> float:
     if good and not all(status.values()):
         pick = min(good, key=lambda n: abs(n - x))
     else:
-        # all neighbours on one side of the boundary: search outwards for the other side
-        want = not (good and all(status.values()))  # looking for a satisfying / failing n
+        # all neighbours on one side of the boundary (all satisfy, or none does): search
+        # outwards for the other side
+        want = not good  # looking for a satisfying n (none near x does) or a failing one
         pick = None
-        for direction in (1, -1):
-            base = hi_i + 1 if direction > 0 else lo_i - 1
+        for upward in (True, False):
+            base = hi_i + 1 if upward else lo_i - 1
             prev, step = base, 1
             for _ in range(130):
-                n = base + direction * step
+                n = base + step if upward else base - step
                 if n < floor_dom:
                     break
                 if ok(n) == want:

@@ -68,6 +68,7 @@ the same as floats; derived by us [D]):
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -215,11 +216,14 @@ def smoothness_constants(op_norms: Sequence[float], L0: Sequence[float],
     log10_alpha = 0.0
     for n, a0, a1 in zip(ops, l0, l1):
         a = a0 * n * alphas[-1]
-        # L1 = 0 (a linear layer) adds exactly 0, also when alpha overflowed (0 * inf is nan)
-        b = a0 * n * betas[-1] + ((a1 / (a0 * a0)) * a * a if a1 else 0.0)
+        # (L1 / L0^2) alpha_l^2 = L1 (||W|| alpha_{l-1})^2: L0 cancels, so no L0^2 can underflow
+        # to a division by 0 (L0 = 5e-324 is a valid input). L1 = 0 (a linear layer) adds
+        # exactly 0, also when alpha overflowed (0 * inf is nan).
+        m = n * alphas[-1]  # (m * m, not m ** 2: a float power raises on overflow)
+        b = a0 * n * betas[-1] + (a1 * m * m if a1 else 0.0)
         alphas.append(a)
         betas.append(b)
-        log10_alpha += math.log10(a0 * n) if n > 0 else -math.inf
+        log10_alpha += math.log10(a0) + math.log10(n) if n > 0 else -math.inf
     aL, bL = alphas[-1], betas[-1]
     lzz = math.sqrt(2.0) * bL + aL * aL
     tight = math.sqrt(2.0) * bL + 0.5 * aL * aL
@@ -227,6 +231,10 @@ def smoothness_constants(op_norms: Sequence[float], L0: Sequence[float],
     if not math.isfinite(lzz):
         notes = (f"alpha_L ~ 10^{log10_alpha:.4g}: the bounds exceed the float64 range and are "
                  "reported as inf (Corollary 4 gives nothing usable at these norms)",)
+    elif lzz < sys.float_info.min and log10_alpha > -math.inf:
+        # every norm > 0, so the true bounds are > 0: 0 or a subnormal is an underflow
+        notes = (f"alpha_L ~ 10^{log10_alpha:.4g}: the bounds fall below the float64 normal range "
+                 f"and are reported as {lzz:g} (underflow; the true values are positive)",)
     return SmoothnessConstants(alphas=tuple(alphas), betas=tuple(betas), lzz_bound=lzz,
                                op_norms=ops, L0=l0, L1=l1, lzz_bound_tight=tight, notes=notes)
 

@@ -274,7 +274,7 @@ def corollary4_lzz(op_norms, L0, L1):
     a, b = 1.0, 0.0
     for n, l0, l1 in zip(op_norms, L0, L1):
         a_new = l0 * n * a
-        b = l0 * n * b + (l1 / (l0 * l0)) * a_new * a_new
+        b = l0 * n * b + l1 * (n * a) * (n * a)  # = (L1 / L0^2) alpha_l^2, without L0^2 (underflow)
         a = a_new
     return a, b, math.sqrt(2.0) * b + a * a, "checker.certify.smoothness fallback recursion (bound library not installed)"
 

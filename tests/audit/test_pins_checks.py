@@ -375,6 +375,9 @@ def test_search_respects_its_limit():
     assert C._search_counterexample(n, limit=1)["searched"] == 1
     pts = list(C._candidates(n, limit=7))
     assert len(pts) == 7 and pts[:3] == [{"x": F(0)}, {"x": F(1)}, {"x": F(-1)}]
+    # an odd limit: floor(7/2) = 3 grid points, then the seeded random stream, which is the same
+    # stream limit 6 (3 grid points) continues with (a fourth grid point would be x = 1/2)
+    assert pts[3:6] == list(C._candidates(n, limit=6))[3:6]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1316,6 +1319,21 @@ def test_minimise_core_needs_each_kept_premise():
     prem = [("uses a: p >= 1", p >= 1), ("uses c: p >= 0", p >= 0), ("uses b: q >= 2", q >= 2)]
     r = C._smt(m, spec("derive"), premises=prem)
     assert r.verdict == "proved" and r.detail["used"] == ["uses a: p >= 1", "uses b: q >= 2"]
+
+
+def test_minimise_core_assumes_the_claims_side_conditions():
+    # z3's core for q/p**2 >= 0 holds both premises, but where the claim is defined (p != 0,
+    # its side condition, proved or not separately) q >= 2 alone implies it: the minimal set is
+    # that one premise. Without the side condition in the trial solves, p = 0 would make
+    # q/0 free and "uses a" would look needed. (The side condition itself does not follow from
+    # the empty hypotheses, so the node is not proved; the used set is still reported.)
+    import sympy as sp_
+    p, q = sp_.symbols("p q", real=True)
+    m = mk('symbols = { p = "real", q = "real" }\nclaim = "q/p**2 >= 0"')
+    prem = [("uses a: p >= 1", p >= 1), ("uses b: q >= 2", q >= 2)]
+    r = C._smt(m, spec("derive"), premises=prem)
+    assert r.detail["used"] == ["uses b: q >= 2"]
+    assert r.detail["side_conditions"]["unproved"] == ["p**2 != 0"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ def cli_args(draw):
 @example(argv=["arora-mstar", "--p", "10", "--Delta", "1e200", "--L", "1", "--L-phi", "1", "--eps",
           "1e-200"])
 @example(argv=["sinha-nn-smoothness", "--op-norms", "1e300,1e300", "--activation", "elu"])
+@example(argv=["sinha-nn-smoothness", "--op-norms", "5e-324", "--L0", "5e-324", "--L1", "5e-324",
+               "--mode", "numpy"])
 @example(argv=["arora-mstar", "--p", "10000000", "--Delta", "1", "--L", "1", "--L-phi", "1", "--eps",
           "1e-30", "--m", "5", "--mode", "exact"])
 @example(argv=["birthday-mass-lower-bound", "--N", "1000", "--rho", "0.5", "--M", "100000",

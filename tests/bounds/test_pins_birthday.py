@@ -158,6 +158,32 @@ def test_collision_at_least_branches():
     assert bool(bd._collision_at_least(4, 2, np.nextafter(0.25, 1))) is False
 
 
+@pytest.mark.parametrize("budget,exact", [(12, True), (11, False)])
+def test_collision_at_least_exact_within_the_bit_budget(monkeypatch, budget, exact):
+    # N = 4 (3 bits), M = 3: the exact product needs (M - 1) * 2 * 3 = 12 bits by the documented
+    # estimate; within the budget it is exact rational arithmetic, beyond it mpmath. Both decide
+    # P = 1 - (3/4)(2/4) = 5/8 >= q the same way (hand: 5/8 = 0.625).
+    calls = []
+    real = bd._exact_no_collision
+    monkeypatch.setattr(bd.tol, "EXACT_BITS_BUDGET", budget)
+    monkeypatch.setattr(bd, "_exact_no_collision", lambda N, M: calls.append((N, M)) or real(N, M))
+    assert bool(bd._collision_at_least(4, 3, 0.625)) is True
+    assert bool(bd._collision_at_least(4, 3, np.nextafter(0.625, 1))) is False
+    assert len(calls) == (2 if exact else 0)
+
+
+def test_log_no_collision_mpmath_route_keeps_digits_for_large_n():
+    # n = 1e25 (26 digits), m = 10^6: log-gamma terms near 5.7e26 cancel to about -5e-14, so the
+    # working precision must grow with the digits of n. Reference (hand): log prod(1 - i/n) =
+    # -sum i/n - sum i^2/(2n^2) - ... = -m(m-1)/(2n) up to a relative 1e-19.
+    # M = 2 is the worst case: log(1 - 1/n) = -1/n - 1/(2n^2) - ..., about 52 digits of
+    # cancellation. (abs=0: pytest.approx's default absolute 1e-12 would accept anything here.)
+    n = 1e25
+    for m in (2.0, 1e6):
+        want = -float(Fr(int(m) * (int(m) - 1), 2 * int(n)))
+        assert bd._log_nc_mp_float(n, m) == pytest.approx(want, rel=1e-12, abs=0)
+
+
 def test_helper_values_and_argument_checks():
     assert bd.exp_upper_bound(7, 4) == pytest.approx(math.exp(-6 / 7), rel=REL_F64)
     assert bd.invert_uniform(1 - math.exp(-1), 10) == pytest.approx(45.0, rel=1e-13)

@@ -16,7 +16,8 @@ import pytest
 import sympy as sp
 
 from checker.bounds import evaluate
-from checker.bounds.invert import _Clock, _exact_check, _raw_values, _safe_float, _safe_integer, _verify
+from checker.bounds.invert import (_Clock, _exact_check, _raw_values, _safe_float, _safe_integer, _verify,
+                                   solve_for)
 from checker.bounds.statement import Flag, Param, Statement, register
 from checker.errors import InvalidArgument
 
@@ -30,6 +31,64 @@ EDGE = register(Statement(
     flags=(Flag(kind="vacuous", when=1 / _Y.symbol > 1, message="test flag: 1/y > 1",
                 exprs=("ident",)),),
     module=__name__))
+
+
+_C = Param(name="c", paper="c", description="a real", domain="real")
+_S = Param(name="s", paper="s", description="a scale", domain="positive")
+_YR = Param(name="y", paper="y", description="a real", domain="real")
+TWO_ROOTS = register(Statement(
+    id="test-pins-two-roots", title="t", summary="s", paper="p", reference="this test file",
+    reliability="[D]", form="derived", params=(_YR, _C, _S),
+    exprs=(("quad", (_YR.symbol - _S.symbol) * (_YR.symbol - _C.symbol)),), module=__name__))
+
+
+@pytest.mark.parametrize("gap,want", [(1.5e-7, (True, "decreasing")), (5e-8, (False, ""))])
+def test_verify_needs_a_sign_change_at_both_widths(gap, want):
+    # _verify accepts x as a root when f - target changes sign across [x(1 - h), x(1 + h)] for
+    # h = 1e-7 and for h = 1e-10. (y - 1)(y - c) at x = 1: with the second root c = 1 + 1.5e-7
+    # outside the wider interval both widths see + then - (a decreasing crossing); with
+    # c = 1 + 5e-8 inside it, the wide interval sees + and + (both ends beyond a root each), so
+    # the crossing is not confirmed and x is not verified by sign (a closed form can still be).
+    # x is one ulp above the root, as brentq may return it (at x = 1 exactly, f = 0 decides).
+    x = math.nextafter(1.0, 2.0)
+    assert _verify(TWO_ROOTS, "quad", "y", x, {"c": 1 + gap, "s": 1}, 0) == want
+
+
+@pytest.mark.parametrize("gap,n_roots", [(2e-9, 2), (5e-10, 1)])
+def test_solve_for_merges_roots_closer_than_the_same_root_tolerance(gap, n_roots):
+    # (y - 1)(y - c) = 0 has the closed-form roots 1 and c. Two roots 2e-9 apart (relative) are
+    # reported separately, both verified exactly; 5e-10 apart they are one root (1, the smaller).
+    # The tolerance is relative: the same holds at scale 1000 (y - 1000)(y - 1000c) / 1000.
+    for scale in (1.0, 1000.0):
+        c = scale * (1 + gap)
+        r = solve_for(TWO_ROOTS, "y", target=0, values={"c": c, "s": scale}, name="quad")
+        assert r.solutions == ((scale, c) if n_roots == 2 else (scale,))
+    assert r.method == "symbolic" and all(root.verified == "exact" for root in r.roots)
+
+
+_N = Param(name="n", paper="n", description="an integer", domain="nonnegative_int")
+COMBI = register(Statement(
+    id="test-pins-combinatorics", title="t", summary="s", paper="p", reference="this test file",
+    reliability="[D]", form="derived", params=(_N, _K),
+    exprs=(("binom", sp.binomial(_N.symbol, _K.symbol)), ("fact", sp.factorial(_N.symbol))),
+    module=__name__))
+
+
+def test_exact_budget_of_binomials_and_factorials():
+    # the exact-mode size estimates (budget 2^20 bits): C(n, k) <= n^k, so k log2(n + 2) bits;
+    # n! <= n^n, so n log2(n + 2) bits. C(10^6, 2) = 10^6 (10^6 - 1) / 2 (hand) needs about
+    # 40 bits and is exact; C(10^5, 10^5) = 1 is estimated at 10^5 log2(10^5 + 2) = 1.66e6 bits
+    # (the estimate is an upper bound) and goes to mpmath with a note, as does 10^5!; 10^4!
+    # (about 1.3e5 bits) is exact. Each exact value is checked against Python's integers.
+    r = evaluate(COMBI, n=10**6, k=2, mode="exact")
+    assert r.values["binom"] == 10**6 * (10**6 - 1) // 2
+    assert not any("binom" in n for n in r.notes)
+    r = evaluate(COMBI, n=10**5, k=10**5, mode="exact")
+    assert isinstance(r.values["binom"], sp.Float) and float(r.values["binom"]) == 1.0  # mpmath's value
+    assert any(n.startswith("binom: exact arithmetic would need about 1.66e+06 bits") for n in r.notes)
+    assert any(n.startswith("fact: exact arithmetic would need about 1.66e+06 bits") for n in r.notes)
+    r = evaluate(COMBI, n=10**4, k=0, mode="exact")
+    assert r.values["fact"] == math.factorial(10**4) and r.notes == ()
 
 
 def test_verify_bracket_end_exactly_at_the_target():
@@ -64,6 +123,44 @@ def test_safe_integer_outward_search_from_an_inaccurate_root(x):
     assert "0 is the integer at the boundary" in notes[-1]
 
 
+def test_safe_integer_upward_search_when_every_neighbour_satisfies():
+    # kident(k) = k <= 21/2 holds for k <= 10 (brute force below). From an inaccurate root
+    # x = 3.5 every neighbour 2..5 satisfies, so the search walks upwards from 5 with steps
+    # 1, 2, 4, 8 (6, 7, 9, 13), meets the failing 13, bisects [9, 13] and returns 10.
+    want = max(k for k in range(0, 50) if k <= sp.Rational(21, 2))
+    notes: list[str] = []
+    got = _safe_integer(EDGE, "kident", "k", 3.5, {"y": 1}, sp.Rational(21, 2), "le", notes)
+    assert got == want == 10
+    assert "10 is the integer at the boundary" in notes[-1]
+    # and ">=": k >= 21/2 first holds at 11; from x = 20.5 every neighbour 19..22 satisfies, so
+    # the search walks downwards (upwards never fails) to the boundary
+    got = _safe_integer(EDGE, "kident", "k", 20.5, {"y": 1}, sp.Rational(21, 2), "ge", [])
+    assert got == min(k for k in range(0, 50) if k >= sp.Rational(21, 2)) == 11
+
+
+def test_solve_for_root_exactly_at_the_bracket_end():
+    # Gamma(4) = 3! = 6 exactly (math.gamma is exact at small integers): with the bracket
+    # [2.5, 4] the root sits on the grid's last point, where the difference is exactly 0 and no
+    # interval shows a sign change; only the domain-end check finds it. Gamma has no closed-form
+    # inverse, so nothing else proposes 4.
+    r = solve_for(EDGE, "y", target=6, values={"k": 0}, name="gam", bracket=(2.5, 4))
+    assert (r.value, r.solutions, r.method) == (4.0, (4.0,), "brentq")
+    assert r.notes == ()
+    # an interior root (Gamma(5) = 24): the ends are not roots, so they are not candidates, and
+    # nothing is dropped at the substitution back (no note)
+    r = solve_for(EDGE, "y", target=24, values={"k": 0}, name="gam", bracket=(2.5, 10))
+    assert (r.value, r.notes) == (5.0, ())
+
+
+def test_solve_for_integer_unknown_slack_below_the_domain():
+    # kident(k) = k = target: the real root may lie up to 1 below the smallest integer (0),
+    # where rounding decides; further below it is outside the domain and refused
+    r = solve_for(EDGE, "k", target=-1.0, values={"y": 1}, name="kident")
+    assert r.solutions == (-1.0,) and r.method == "symbolic"
+    with pytest.raises(InvalidArgument, match="is not attained"):
+        solve_for(EDGE, "k", target=-1.5, values={"y": 1}, name="kident")
+
+
 def test_safe_integer_no_satisfying_integer_is_refused():
     # k <= -1/2 holds for no k >= 0: both outward searches fail and the target is refused
     with pytest.raises(InvalidArgument, match="target"):
@@ -85,6 +182,30 @@ def test_evaluate_array_fallback_when_arrays_are_refused():
     r = evaluate(EDGE, y=np.array([2.0, 4.0]), k=0)
     assert r.values["gam"].tolist() == pytest.approx([1.0, 6.0], rel=1e-15)
     assert any("gam" in n for n in r.notes)
+
+
+def test_float64_value_within_the_agreement_tolerance_stands():
+    # math.gamma(10.5) = 1133278.3889487854 is one ulp (relative 2.1e-16) below the correctly
+    # rounded 1133278.3889487856 (mpmath at 50 digits): within FLOAT_AGREE_REL = 1e-12 relative,
+    # so the float64 value stands and nothing is reported. The tolerance is relative: at this
+    # magnitude an absolute 1e-12 would call the ulp a loss of digits.
+    import mpmath
+
+    with mpmath.workdps(50):
+        correctly_rounded = float(mpmath.gamma(mpmath.mpf("10.5")))
+    assert math.gamma(10.5) != correctly_rounded
+    r = evaluate(EDGE, y=10.5, k=0)
+    assert r.values["gam"] == math.gamma(10.5) and r.notes == ()
+    # the same rule on arrays (every point of a short array is cross-checked): numpy's
+    # (y - 0.1)(y - 0.3) at y = 1e6 + 0.1 rounds twice and lands an ulp (1.2e-16 relative) from
+    # the correctly rounded 999999800000 (mpmath at 50 digits, on the same binary inputs)
+    ys = np.array([1e6 + 0.1, 3e6 + 0.7])
+    numpy_vals = (ys - 0.1) * (ys - 0.3)
+    with mpmath.workdps(50):
+        exact = [float((mpmath.mpf(y) - mpmath.mpf(0.1)) * (mpmath.mpf(y) - mpmath.mpf(0.3))) for y in ys]
+    assert numpy_vals[0] != exact[0]
+    r = evaluate(TWO_ROOTS, y=ys, c=0.3, s=0.1)
+    assert r.values["quad"].tolist() == numpy_vals.tolist() and r.notes == ()
 
 
 def test_infinite_in_float64_and_in_mpmath_needs_no_note():

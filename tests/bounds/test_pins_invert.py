@@ -333,6 +333,18 @@ def test_integer_search_never_crossing():
            solve_for, "birthday-collision", "M", target=2, name="collision", values={"N": 3})
 
 
+def test_integer_search_doubles_up_to_two_to_the_62(monkeypatch):
+    # the bounded doubling visits 1, 2, 4, ..., 2^62 and stops there (the message's promise)
+    import checker.bounds.invert as inv
+
+    seen = []
+    real = inv._mp_f
+    monkeypatch.setattr(inv, "_mp_f", lambda stmt, name, unknown, n, *a: seen.append(n) or real(stmt, name, unknown, n, *a))
+    with pytest.raises(InvalidArgument):
+        solve_for("birthday-collision", "M", target=2, name="collision", values={"N": 3})
+    assert seen == [2**k for k in range(63)]
+
+
 @pytest.mark.parametrize("N, n, K, target", [(3, 7, 1.5, 0.01), (1, 5, 0.7, 0.3)])
 def test_brentq_root_is_rounded_to_the_smallest_safe_float(N, n, K, target):
     # tail_hoeffding = 2 N exp(-n t^2/(2 K^2)) <= target  <=>  t >= t* = K sqrt(2 ln(2N/target)/n)

@@ -52,6 +52,22 @@ def test_200_layers_and_overflow_are_handled():
     assert huge.lzz_bound == math.inf and huge.notes and "10^600" in huge.notes[0]
 
 
+def test_tiny_activation_constants_do_not_divide_by_an_underflowed_square():
+    # L0 = 1e-200: L0^2 underflows to 0 in float64, but (L1 / L0^2) alpha_1^2 = L1 op^2 exactly
+    # (alpha_1 = L0 op). op = 1e100, L1 = 1: alpha_1 = 1e-100, beta_1 = 1e200 (hand), and
+    # L_zz = sqrt(2) 1e200 + 1e-200. (A Hypothesis find: L0 = 5e-324 raised ZeroDivisionError.)
+    res = smoothness_constants([1e100], [1e-200], [1.0])
+    assert res.alphas[-1] == pytest.approx(1e-100, rel=1e-15, abs=0)
+    assert res.betas[-1] == pytest.approx(1e200, rel=1e-15, abs=0)
+    assert res.lzz_bound == pytest.approx(math.sqrt(2) * 1e200, rel=1e-15, abs=0) and res.notes == ()
+    # everything underflows: reported as 0, with a note (the true values are positive)
+    tiny = smoothness_constants([5e-324], [5e-324], [5e-324])
+    assert tiny.lzz_bound == 0.0 and tiny.alphas[-1] == 0.0
+    assert tiny.notes and "underflow" in tiny.notes[0] and "10^-646.6" in tiny.notes[0]
+    # a zero norm makes the true bound 0: nothing underflowed, no note
+    assert smoothness_constants([0.0], [1.0], [1.0]).notes == ()
+
+
 def test_cor4_tight_constant_formula_and_order():
     res = smoothness_constants([1.5, 0.8, 1.2], [1.0] * 3, [1.0] * 3)
     # hand (elu): alpha_L = 1.44, beta_L = 1.44 * 4.14 -> sqrt 2 beta + alpha^2 / 2
