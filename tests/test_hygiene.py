@@ -29,6 +29,7 @@ import ast
 import hashlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -409,3 +410,22 @@ def test_compare_table(tmp_path):
         (tmp_path / d / "wrm.json").write_text(json.dumps({"package": "wrm", "total_mutants": 157, "counts": counts}))
     table = h.compare(tmp_path / "b", tmp_path / "a")
     assert "| wrm | 157 / 157 | 5 / 1 / 4 | 6/10 | 9 / 0 / 1 | 9/10 |" in table
+
+
+def test_approx_audit_plugin_flags_a_comparison_only_the_default_abs_passes(tmp_path):
+    """scripts/approx_audit.py: pytest.approx(3e-14, rel=1e-9) accepts 1e-14 only through its
+    default absolute tolerance 1e-12 (an assertion that cannot fail); the plugin reports it and
+    not the comparison with an explicit abs=0, nor one that passes on rel alone."""
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n"
+        "def test_vacuous():\n    assert 1e-14 == pytest.approx(3e-14, rel=1e-9)\n"
+        "def test_explicit():\n    assert 1e-14 != pytest.approx(3e-14, rel=1e-9, abs=0)\n"
+        "def test_rel():\n    assert 1.0 + 1e-12 == pytest.approx(1.0, rel=1e-9)\n")
+    report = tmp_path / "report.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "approx_audit",
+                        f"--approx-audit={report}", str(tmp_path / "test_x.py")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = report.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("test_x.py::test_vacuous | ")

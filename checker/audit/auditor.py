@@ -445,7 +445,7 @@ def _support_and_tags(n: Node, results: list[CheckResult], spec_of: list[CheckSp
     derived = [r for r, s in passing if s.kind == "derive"]
     if derived:
         used = derived[0].detail.get("used", [])
-        ids = sorted({u.split(" ", 1)[1].split(":", 1)[0] for u in used if u.startswith("uses ")})
+        ids = sorted({u.removeprefix("uses ").partition(":")[0] for u in used if u.startswith("uses ")})
         return ids, ["derived"], "derived"
     # 3. sampled / experimental / cited / assumed evidence, or nothing formal: every hand-drawn
     #    dependency, conservatively

@@ -368,6 +368,14 @@ def test_search_counterexample_replays_exactly():
     assert C._search_counterexample(mk('symbols = { x = "real" }\nclaim = "x**2 + 1 > 0"')) is None
 
 
+def test_search_reaches_the_grid_extremes_one_hundredth_and_one_hundred():
+    # the candidate grid spans 1/100 .. 100 on a positive variable: x >= 1/99 fails only below
+    # 1/99, first at the grid's 1/100; x <= 99 fails first at its 100 (deterministic: seeded)
+    for claim, point in (("x >= 1/99", "1/100"), ("x <= 99", "100")):
+        ce = C._search_counterexample(mk(f'symbols = {{ x = "positive" }}\nclaim = "{claim}"'))
+        assert ce["point"] == {"x": point} and ce["replayed"] is True
+
+
 def test_search_respects_its_limit():
     n = mk('symbols = { x = "real" }\nclaim = "x**2 > 0"')
     # limit 1: the grid's first point (x = 0) only; it is the counterexample

@@ -208,7 +208,9 @@ def test_source_returning_the_wrong_number_of_rows():
 def test_result_assembly_on_known_support():
     """Rows, flagged pairs, the estimate at the grid point closest to 1/2, the expected false
     collisions of a calibrated threshold, and the JSON summary, against replayed exact counts."""
-    N, trials, seed, grid = 30, 12, 5, (2, 3, 6, 9, 14)
+    # seed 6 gives the rates 0, 1/4, 1/2, 11/12, 3/4, 1 on this grid: the rate closest to 1/2
+    # (s = 6) is neither the largest nor the smallest rate strictly inside (0, 1)
+    N, trials, seed, grid = 30, 12, 6, (2, 3, 6, 8, 9, 14)
     fa = Interval(value=0.25, low=0.1, high=0.004, confidence=0.95)
     thr = Threshold(value=1.0, quantile=0.01, n_real=50, pair_false_alarm=fa, nn_quantiles={},
                     source="test")
@@ -229,6 +231,7 @@ def test_result_assembly_on_known_support():
     inv = [s for s in grid if 0 < rates[s].value < 1]
     assert len(inv) >= 2
     best = min(inv, key=lambda s: (abs(rates[s].value - 0.5), s))
+    assert best not in (max(inv, key=lambda s: rates[s].value), min(inv, key=lambda s: rates[s].value))
     assert res.support_estimates[0] is res.support_estimate
     assert res.support_estimates[1] == uniform_inversion_estimate(best, rates[best])
     tb = tb_heuristic_estimate(best, rates[best])
