@@ -55,7 +55,7 @@ from checker.errors import CheckError
 __all__ = ["CheckResult", "PASS_VERDICTS", "run_check", "ENGINE_VERSION"]
 
 #: Bumped when a check engine changes meaning; part of the cache key.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 PASS_VERDICTS = ("proved", "tested", "trusted")
 
 #: Default limits of the engines (each may be overridden per check).
@@ -833,6 +833,11 @@ def _box_of(node: Node, spec: CheckSpec, *, required: bool) -> dict[str, tuple[F
             raise CheckError(f"box for {name} must lie in its domain {dom} (low >= 0)")
         if dom == "negative" and hi > 0:
             raise CheckError(f"box for {name} must lie in its domain {dom} (high <= 0)")
+        if dom.endswith("integer"):  # an integer symbol ranges over the integers of its box
+            lo, hi = Fraction(math.ceil(lo)), Fraction(math.floor(hi))
+            if lo > hi:
+                raise CheckError(f"box for {name} contains no integer (its domain is {dom})")
+            box[name] = (lo, hi)
     return box
 
 
@@ -919,9 +924,8 @@ def _interval(node: Node, spec: CheckSpec) -> CheckResult:
         mid = {}
         for k, (a, b) in box.items():
             m = (a + b) / 2
-            if k in ints:
+            if k in ints:  # integer ends (see _box_of and the split below): m stays in [a, b]
                 m = Fraction(math.floor(m))
-                m = min(max(m, Fraction(math.ceil(a))), Fraction(math.floor(b)))
             mid[k] = sp.Rational(m.numerator, m.denominator)
         rep = _replay(node, mid)
         if rep["replayed"]:

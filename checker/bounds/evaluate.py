@@ -720,9 +720,10 @@ def _exact_value(stmt: Statement, n: str, params: dict, notes: list[str]) -> Any
         if custom is not None and custom.exact is not None:
             used = {s.name for s in _free(expr)}
             return custom.exact(**{k: exact_number(v) for k, v in params.items() if k in used})
-        if not _has_loops(expr) or _loop_terms(expr, params) <= tol.LOOP_TERMS_BUDGET:
-            e = expr.xreplace(subs)
-            return e.doit() if _has_loops(e) else e
+        # _exact_cost counts at least 64 bits per loop term, so a loop within the bit budget has
+        # at most 2^20 / 64 = 16,384 terms: below LOOP_TERMS_BUDGET, no second check is needed
+        e = expr.xreplace(subs)
+        return e.doit() if _has_loops(e) else e
     ref, dps, converged = mp_reference(stmt, n, params)
     if ref is None:
         raise InvalidArgument("mode", "exact", f"{stmt.id}:{n} would need about {cost:.3g} bits "

@@ -550,8 +550,10 @@ def _safe_integer(stmt, name, unknown, x, vals, tgt, sense, notes) -> float:
             prev, step = base, 1
             for _ in range(130):
                 n = base + step if upward else base - step
-                if n < floor_dom:
-                    break
+                if n < floor_dom:  # the doubling overshot the domain's floor: try the floor itself
+                    if prev <= floor_dom:
+                        break
+                    n = floor_dom
                 if ok(n) == want:
                     a, b = sorted((prev, n))  # exactly one status flip inside [a, b]
                     fa = ok(a)

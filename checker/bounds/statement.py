@@ -84,7 +84,11 @@ class Param:
         if not self.name.isidentifier():
             raise InvalidArgument("name", self.name, "must be a Python identifier")
         if self.default is not None:
-            object.__setattr__(self, "default", sp.nsimplify(self.default, rational=True))
+            # exact: a float at its shortest decimal value (nsimplify would round to 15 digits)
+            d = self.default
+            exact = d if isinstance(d, sp.Basic) else (
+                sp.Rational(repr(float(d))) if isinstance(d, float) else sp.Rational(d))
+            object.__setattr__(self, "default", exact)
 
     @property
     def symbol(self) -> sp.Symbol:

@@ -292,6 +292,10 @@ def test_free_names_and_numbers():
     assert C._free_names(n) == ["x", "y"]             # z is declared but not used
     # the formula's own constants (numbers of 10 digits or more are left out)
     assert C._numbers_in(n) == [F(1, 3), F(2)]
+    # the limit is on numerator and denominator alike: below 10^9 kept, 10^9 and above left out
+    n = mk('symbols = { x = "real" }\nhypotheses = ["x >= 1/999999999", "x >= 1/1000000001", '
+           '"x <= 999999999/2", "x <= 1000000001/2"]\nclaim = "x >= 0"')
+    assert C._numbers_in(n) == [F(0), F(1, 999999999), F(999999999, 2)]  # 0 from the claim
 
 
 @pytest.mark.parametrize("dom,expected", [
@@ -842,6 +846,8 @@ def test_compile_float_values_and_magnitudes():
         (x ** 2, 4.0, 4.0), (y ** 2, 9.0, 9.0), (x ** 3, 8.0, 8.0), (sp.exp(x), math.exp(2), math.exp(2)), (sp.log(x), math.log(2), math.log(2)),
         (sp.Abs(y), 3.0, 3.0), (sp.floor(x / 3), 0.0, 0.0), (sp.ceiling(x / 3), 1.0, 1.0),
         (sp.pi * x, 2 * math.pi, 2 * math.pi),
+        # a unary function of a negative argument takes its value, not its magnitude
+        (sp.exp(y), math.exp(-3), math.exp(-3)), (sp.floor(y / 2), -2.0, 2.0), (sp.ceiling(y / 2), -1.0, 1.0),
         (sp.Sum(k * x, (k, 1, 3)), 12.0, 12.0), (sp.Product(k, (k, 1, 4)), 24.0, 24.0),
     ]
     for expr, v, m in cases:
@@ -898,6 +904,15 @@ def test_box_of_validation():
     with pytest.raises(CheckError, match=r"box for b must lie in its domain negative \(high <= 0\)"):
         C._box_of(n, spec("property", box={"b": ["-1", "1/10"]}), required=False)
     assert C._box_of(n, spec("property", box={"b": ["-1", "0"]}), required=False)["b"] == (F(-1), F(0))
+    # an integer symbol's box is its integers: [1/2, 7/2] is [1, 3]; [1/3, 2/3] holds none
+    k = mk('symbols = { k = "integer" }\nclaim = "k**2 >= 0"')
+    assert C._box_of(k, spec("interval", box={"k": ["1/2", "7/2"]}), required=True) == {"k": (F(1), F(3))}
+    with pytest.raises(CheckError, match=r"^box for k contains no integer \(its domain is integer\)$"):
+        C._box_of(k, spec("interval", box={"k": ["1/3", "2/3"]}), required=True)
+    # the interval engine needs a box for every free symbol (a missing one is an error, not the
+    # whole real line)
+    with pytest.raises(CheckError, match=r"box misses the free symbols \['b', 'c'\]"):
+        C._interval(n, spec("interval", box={"a": ["1", "2"]}))
     m = mk('symbols = { k = "nonnegative_integer", j = "positive_integer", u = "nonnegative" }\nclaim = "k + j + u >= 0"')
     for name in ("k", "j", "u"):
         with pytest.raises(CheckError, match=f"box for {name} must lie in its domain"):

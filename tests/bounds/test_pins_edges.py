@@ -109,13 +109,31 @@ def test_verify_bracket_end_exactly_at_the_target():
     assert (ok, kind) == (True, "increasing")
 
 
-@pytest.mark.parametrize("x", [5.5, 3.5])
+def test_verify_at_the_domain_end_accepts_only_an_exact_zero():
+    # y = 0 is the end of ident's domain (nonnegative): no interval around it fits, so only an
+    # exact zero of ident(y) - target counts. ident(0) - 0 = 0; ident(0) - 1e-300 != 0.
+    assert _verify(EDGE, "ident", "y", 0.0, {"k": 0}, 0) == (True, "zero")
+    assert _verify(EDGE, "ident", "y", 0.0, {"k": 0}, 1e-300) == (False, "")
+    assert _verify(EDGE, "ident", "y", 0.0, {"k": 0}, -1) == (False, "")
+
+
+def test_param_defaults_are_exact_rationals():
+    # a float default is taken at its decimal value, as an exact rational, never guessed to be
+    # an irrational (sqrt(2)) or a simpler fraction
+    assert Param(name="a", paper="a", description="d", domain="real", default=0.1).default == sp.Rational(1, 10)
+    d = Param(name="b", paper="b", description="d", domain="real", default=math.sqrt(2)).default
+    assert d.is_Rational and d == sp.Rational(repr(math.sqrt(2)))
+
+
+@pytest.mark.parametrize("x", [5.5, 3.5, 7.5, 12.5, 1000.5])
 def test_safe_integer_outward_search_from_an_inaccurate_root(x):
     # kident(k) = k <= 1/2 holds exactly for k = 0 (brute force below). Started from an
     # inaccurate real root x, every neighbour floor(x) - 1 .. ceil(x) + 1 fails, so the search
     # walks outwards (upwards first, never meeting a satisfying k, then downwards from
     # floor(x) - 1 with steps 1, 2, 4, ...): for x = 5.5 it visits 3, 2, 0 and for x = 3.5 it
-    # visits 1, 0, and must return the boundary integer 0.
+    # visits 1, 0, and must return the boundary integer 0. From 7.5 the steps 1, 2, 4, 8 visit
+    # 5, 4, 2 and then overshoot below 0: the floor 0 itself is tried (it used to be skipped, and
+    # the target was refused; likewise from 12.5 and 1000.5).
     want = max(k for k in range(0, 50) if k <= sp.Rational(1, 2))
     notes: list[str] = []
     got = _safe_integer(EDGE, "kident", "k", x, {"y": 1}, sp.Rational(1, 2), "le", notes)
