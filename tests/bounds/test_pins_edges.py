@@ -141,6 +141,16 @@ def test_safe_integer_outward_search_from_an_inaccurate_root(x):
     assert "0 is the integer at the boundary" in notes[-1]
 
 
+@pytest.mark.parametrize("target,sense,want", [(sp.Rational(9, 2), "ge", 5), (sp.Rational(5, 2), "le", 2)])
+def test_safe_integer_boundary_one_beyond_the_neighbours_of_x(target, sense, want):
+    # from an inaccurate root x = 3.5 the neighbours are 2, 3, 4, 5: the boundary integer of
+    # k >= 9/2 is 5 = ceil(x) + 1 and that of k <= 5/2 is 2 = floor(x) - 1 (brute force below);
+    # both are neighbours, so the answer is the satisfying neighbour nearest x, with no search
+    brute = (min(k for k in range(50) if k >= target) if sense == "ge"
+             else max(k for k in range(50) if k <= target))
+    assert _safe_integer(EDGE, "kident", "k", 3.5, {"y": 1}, target, sense, []) == brute == want
+
+
 def test_safe_integer_upward_search_when_every_neighbour_satisfies():
     # kident(k) = k <= 21/2 holds for k <= 10 (brute force below). From an inaccurate root
     # x = 3.5 every neighbour 2..5 satisfies, so the search walks upwards from 5 with steps
