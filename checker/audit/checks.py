@@ -1029,16 +1029,14 @@ def _property(node: Node, spec: CheckSpec) -> CheckResult:
             lo = Fraction(1, 1000) if not dom.endswith("integer") else Fraction(1)
         if dom in ("nonnegative", "nonnegative_integer") and lo < 0:
             lo = Fraction(0)
-        if dom.endswith("integer"):
-            lo, hi = Fraction(math.ceil(lo)), Fraction(math.floor(hi))
-        ranges[name] = (lo, hi)
+        ranges[name] = (lo, hi)  # integral for an integer symbol (_box_of rounds its box inwards)
     stats = {"evaluated": 0, "undecided": 0, "rejected_by_hypotheses": 0, "lattice_points": 0,
              "boundary_points": 0, "screened": 0}
 
     screen = _float_screen(node)
 
     def violates(point) -> bool:
-        budget.poll()
+        budget.poll()  # the only poll of the lattice and boundary loops: once per point
         stats["evaluated"] += 1
         verdict = screen(point) if screen is not None else None
         if verdict is True:
@@ -1063,7 +1061,6 @@ def _property(node: Node, spec: CheckSpec) -> CheckResult:
     size = math.prod(int(ranges[n][1] - ranges[n][0]) + 1 for n in free) if all_int else None
     if all_int and size <= MAX_LATTICE:
         for combo in itertools.product(*(range(int(ranges[n][0]), int(ranges[n][1]) + 1) for n in free)):
-            budget.poll()  # pragma: no mutate: violates() below polls the budget for every point too
             pt = {n: sp.Integer(v) for n, v in zip(free, combo)}
             stats["lattice_points"] += 1
             if violates(pt):
@@ -1083,7 +1080,6 @@ def _property(node: Node, spec: CheckSpec) -> CheckResult:
                     vals = [Fraction(math.floor(v)) for v in vals] + [min(lo + 1, hi), max(hi - 1, lo)]
                 cands.append(sorted(set(vals)))
             for combo in itertools.islice(itertools.product(*cands), 4096):
-                budget.poll()  # pragma: no mutate: violates() below polls the budget for every point too
                 pt = {n: sp.Rational(v.numerator, v.denominator) for n, v in zip(free, combo)}
                 stats["boundary_points"] += 1
                 if violates(pt):

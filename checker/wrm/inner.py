@@ -217,24 +217,19 @@ def maximize_inner(model, x, y, config: InnerConfig, *, loss_fn: Callable | None
     with frozen_eval(model):
         z = x0.clone()
         limit = config.steps if config.tol is None else config.max_steps
-        converged: bool | None = None if config.tol is None else False
         taken = 0
         obj, loss, cost, grad = _evaluate(model, z, x0, y, gamma, loss_fn)
         trace = [obj] if record else None
         for k in range(limit):
-            if config.tol is not None:
-                gnorm = grad.reshape(n, -1).norm(dim=1)
-                if bool((gnorm <= config.tol).all()):
-                    converged = True
-                    break
+            if config.tol is not None and bool((grad.reshape(n, -1).norm(dim=1) <= config.tol).all()):
+                break  # converged: every row's gradient is within tol
             z = z + config.step(k) * grad
             taken += 1
             obj, loss, cost, grad = _evaluate(model, z, x0, y, gamma, loss_fn)
             if trace is not None:
                 trace.append(obj)
         gnorm = grad.reshape(n, -1).norm(dim=1)
-        if config.tol is not None and not converged:
-            converged = bool((gnorm <= config.tol).all())
+        converged = None if config.tol is None else bool((gnorm <= config.tol).all())
     return InnerResult(z=z.detach(), objective=obj, loss=loss, transport_cost=cost,
                        grad_norm=gnorm, steps_taken=taken, converged=converged,
                        trace=None if trace is None else torch.stack(trace))

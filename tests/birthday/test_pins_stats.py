@@ -185,6 +185,9 @@ def test_nonuniformity_edges():
     for n_low in (1.0, 0.5):
         small = nonuniformity_test(triples=3, triple_opportunities=2.0, n_low=n_low)
         assert small.testable and small.triples_expected_uniform == 2.0 / n_low**2
+    # one triple opportunity (a single trial of s = 3: C(3, 3) = 1) is testable too
+    one_opp = nonuniformity_test(triples=1, triple_opportunities=1.0, n_low=2.0)
+    assert one_opp.testable and one_opp.triples_expected_uniform == 0.25
     r = nonuniformity_test(triples=0, triple_opportunities=opp, n_low=10.0)
     assert r.testable and r.p_value == 1.0 and not r.flagged
     assert r.triples_expected_uniform == 10.0  # 1000 / 10^2
