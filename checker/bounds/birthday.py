@@ -215,9 +215,7 @@ def _collision_at_least(N: int, M: int, q: float) -> bool:
 
     if M > N:
         return True
-    if M <= 1:
-        return q <= 0
-    if (M - 1) * 2 * N.bit_length() <= tol.EXACT_BITS_BUDGET:  # here 2 <= M <= N
+    if (M - 1) * 2 * N.bit_length() <= tol.EXACT_BITS_BUDGET:  # M <= 1: the empty product, P = 0
         return 1 - _exact_no_collision(sp.Integer(N), sp.Integer(M)) >= sp.Rational(q)
     ref, dps, _ = mp_reference(COLLISION, "collision", {"N": N, "M": M})
     with mpmath.workdps(dps):

@@ -177,7 +177,7 @@ def _grid(param, bracket) -> np.ndarray:
     if param.domain in ("probability", "unit_interval"):
         t = np.linspace(-700, 700, 2801)
         with np.errstate(over="ignore"):
-            g = np.concatenate([1 / (1 + np.exp(-t)), 1 - np.geomspace(1e-300, 1e-17, 200)])
+            g = 1 / (1 + np.exp(-t))  # (a refinement 1 - 1e-300..1e-17 rounded to 1.0: dropped)
         g = g[g < 1]  # the logistic rounds to 1.0 for t >~ 37; it stays > 1e-305 > 0 at t = -700
         if param.domain == "unit_interval":
             g = np.append(g, 1.0)
@@ -312,22 +312,24 @@ def _exact_check(stmt, name, unknown, root_expr, vals, target) -> bool:
         return False
 
 
+def _params_at(stmt, unknown, x, vals) -> dict:
+    """Every parameter's value at the candidate root x: the defaults, the given values, x."""
+    return {**{p.name: p.default for p in stmt.params if p.default is not None}, **vals, unknown: x}
+
+
 def _conditions_ok(stmt, unknown, x, vals) -> tuple[bool, str]:
     from checker.bounds.evaluate import _check_conditions
 
-    params = {**{p.name: p.default for p in stmt.params if p.default is not None}, **vals,
-              unknown: x}
     try:
-        _check_conditions(stmt, params)
+        _check_conditions(stmt, _params_at(stmt, unknown, x, vals))
     except InvalidArgument as exc:
         return False, str(exc)
     return True, ""
 
 
 def _flags_at(stmt, name, unknown, x, vals) -> tuple[str, ...]:
-    params = {**{p.name: p.default for p in stmt.params if p.default is not None}, **vals,
-              unknown: x}
-    return tuple(f"{f.kind}: {f.message}" for f in _raised_flags(stmt, params, [name]))
+    flags = _raised_flags(stmt, _params_at(stmt, unknown, x, vals), [name])
+    return tuple(f"{f.kind}: {f.message}" for f in flags)
 
 
 def solve_for(statement: str | Statement, unknown: str, *, target: float,

@@ -573,3 +573,16 @@ def test_ramp_expressions_conditions_and_flag():
     for dl, want in ((edge, False), (edge * Q(1000001, 1000000), True),
                      (edge * Q(999999, 1000000), False)):
         assert bool(fl.when.xreplace({**sub, stmt.symbols["delta"]: dl})) is want
+
+
+def test_failure_probabilities_are_the_exponential_of_their_logarithm():
+    # docs/math/arora-thm1.md: the failure probability is exp(log-failure), kept in that form (a
+    # sum inside one exp; the statement's text and the log-space routes rely on it), for the
+    # Hoeffding route (arora-mstar, arora-thm1) and the McDiarmid route
+    from checker.bounds.statement import get as get_statement
+
+    for sid, log_id in (("arora-mstar", "arora-mstar"), ("arora-mcdiarmid", "arora-mcdiarmid"),
+                        ("arora-thm1", "arora-mstar")):
+        fp = get_statement(sid).expressions["failure_probability"]
+        assert fp.func is sp.exp, sid
+        assert fp.args[0] == get_statement(log_id).expressions["log_failure_probability"], sid

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -18,7 +19,7 @@ import sympy as sp
 from checker.bounds import evaluate
 from checker.bounds.invert import (_Clock, _exact_check, _raw_values, _safe_float, _safe_integer, _verify,
                                    solve_for)
-from checker.bounds.statement import Flag, Param, Statement, register
+from checker.bounds.statement import Condition, Flag, Param, Statement, register
 from checker.errors import InvalidArgument
 
 _Y = Param(name="y", paper="y", description="a real", domain="nonnegative")
@@ -40,6 +41,43 @@ TWO_ROOTS = register(Statement(
     id="test-pins-two-roots", title="t", summary="s", paper="p", reference="this test file",
     reliability="[D]", form="derived", params=(_YR, _C, _S),
     exprs=(("quad", (_YR.symbol - _S.symbol) * (_YR.symbol - _C.symbol)),), module=__name__))
+
+
+KINK = register(Statement(
+    id="test-pins-kink", title="t", summary="s", paper="p", reference="this test file",
+    reliability="[D]", form="derived", params=(_YR,),
+    exprs=(("kink", sp.Max(_YR.symbol - 1, 10**6 * (_YR.symbol - 1))),
+           ("flat", sp.Max(_YR.symbol - 1, 0))),
+    module=__name__))
+
+
+def test_verify_a_kinked_root_is_not_a_pole_and_a_one_sided_zero_counts():
+    # kink = max(y - 1, 10^6 (y - 1)): slope 1 left of 1, 10^6 right of it. Around x one ulp
+    # above 1 the values at h = 1e-7 are about (-1e-7, 0.1) and at h = 1e-10 (-1e-10, 1e-4):
+    # the larger side shrinks with the interval (a root), although the inner 1e-4 exceeds the
+    # outer 1e-7 on the flat side (a pole test on the smaller side would call it a pole).
+    assert _verify(KINK, "kink", "y", math.nextafter(1.0, 2.0), {}, 0) == (True, "increasing")
+    # flat = max(y - 1, 0) is exactly 0 at 1 and everywhere left of it: an exact zero whose
+    # neighbours are not all zero is a root ("zero"), not a cancellation
+    assert _verify(KINK, "flat", "y", 1.0, {}, 0) == (True, "zero")
+
+
+_CMIN = Param(name="cmin", paper="c", description="a lower limit", domain="real", default=0)
+SIDE = register(Statement(
+    id="test-pins-side-condition", title="t", summary="s", paper="p", reference="this test file",
+    reliability="[D]", form="derived", params=(_YR, _CMIN),
+    exprs=(("square", _YR.symbol ** 2),),
+    conditions=(Condition(relation=sp.Ge(_YR.symbol, _CMIN.symbol), param="y", rule="must be >= cmin"),),
+    module=__name__))
+
+
+def test_solve_for_drops_roots_that_break_a_side_condition():
+    # y^2 = 4 has the roots -2 and 2; the condition y >= cmin, with cmin at its default 0, drops
+    # -2 (and says so); given cmin = -3 both roots stand
+    r = solve_for(SIDE, "y", target=4, name="square")
+    assert r.solutions == (2.0,)
+    assert any(n.startswith("root y = -2 dropped:") for n in r.notes)
+    assert solve_for(SIDE, "y", target=4, name="square", values={"cmin": -3}).solutions == (-2.0, 2.0)
 
 
 @pytest.mark.parametrize("gap,want", [(1.5e-7, (True, "decreasing")), (5e-8, (False, ""))])
@@ -89,6 +127,12 @@ def test_exact_budget_of_binomials_and_factorials():
     assert any(n.startswith("fact: exact arithmetic would need about 1.66e+06 bits") for n in r.notes)
     r = evaluate(COMBI, n=10**4, k=0, mode="exact")
     assert r.values["fact"] == math.factorial(10**4) and r.notes == ()
+    # at the budget's edge: 65535 log2(65547) = 1048575.87 <= 2^20 is exact (C(65545, 65535) =
+    # C(65545, 10), checked with math.comb); 65536 log2(65547) = 1048591.9 is not
+    r = evaluate(COMBI, n=65545, k=65535, mode="exact")
+    assert r.values["binom"] == math.comb(65545, 10) and not any(n.startswith("binom") for n in r.notes)
+    r = evaluate(COMBI, n=65545, k=65536, mode="exact")
+    assert any(n.startswith("binom: exact arithmetic would need") for n in r.notes)
 
 
 def test_verify_bracket_end_exactly_at_the_target():
@@ -178,6 +222,15 @@ def test_solve_for_root_exactly_at_the_bracket_end():
     # nothing is dropped at the substitution back (no note)
     r = solve_for(EDGE, "y", target=24, values={"k": 0}, name="gam", bracket=(2.5, 10))
     assert (r.value, r.notes) == (5.0, ())
+    # a bracket that starts at 0 is scanned linearly (no ratio b/a, no log-spaced grid from 0)
+    r = solve_for(EDGE, "y", target=3, values={"k": 0}, name="ident", bracket=(0, 10))
+    assert (r.value, r.solutions) == (3.0, (3.0,))
+    # the grid of [0, 4000] has the step 2: Gamma(2) - 5 = -4 and Gamma(4) - 5 = 1 exactly, a
+    # sign change whose right end is exactly 1 away; brentq refines it to Gamma(y) = 5 (checked
+    # in mpmath), y in (3, 4). (The root near 0.19 sits in [0, 2], where Gamma(0) is infinite.)
+    r = solve_for(EDGE, "y", target=5, values={"k": 0}, name="gam", bracket=(0, 4000))
+    assert len(r.solutions) == 1 and 3 < r.value < 4
+    assert abs(mpmath.gamma(r.value) - 5) <= 5 * 1e-14
 
 
 def test_solve_for_integer_unknown_slack_below_the_domain():
