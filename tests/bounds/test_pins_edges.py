@@ -133,6 +133,12 @@ def test_exact_budget_of_binomials_and_factorials():
     assert r.values["binom"] == math.comb(65545, 10) and not any(n.startswith("binom") for n in r.notes)
     r = evaluate(COMBI, n=65545, k=65536, mode="exact")
     assert any(n.startswith("binom: exact arithmetic would need") for n in r.notes)
+    # and n!: 65535 log2(65537) = 1048561.4 is within 2^20 (exact, checked with math.factorial);
+    # 65536 log2(65538) = 1048578.9 is not
+    r = evaluate(COMBI, n=65535, k=0, mode="exact")
+    assert r.values["fact"] == math.factorial(65535) and not any(n.startswith("fact") for n in r.notes)
+    r = evaluate(COMBI, n=65536, k=0, mode="exact")
+    assert any(n.startswith("fact: exact arithmetic would need") for n in r.notes)
 
 
 def test_verify_bracket_end_exactly_at_the_target():
@@ -374,6 +380,11 @@ def test_mp_reference_that_never_settles(monkeypatch):
     monkeypatch.setattr(ev, "_mp_eval", lambda stmt, name, params, d: mpmath.mpf(d))
     ref, dps, converged = ev.mp_reference(EDGE, "ident", {"y": 1, "k": 0})
     assert (ref, dps, converged) == (btol.MP_MAX_DPS, btol.MP_MAX_DPS, False)
+    # agreement is relative: values near 1e-30 that move by a relative 1/(2d) between d and 2d
+    # digits (absolute changes below 1e-31) never converge either
+    monkeypatch.setattr(ev, "_mp_eval", lambda stmt, name, params, d: mpmath.mpf("1e-30") * (1 + mpmath.mpf(1) / d))
+    ref, dps, converged = ev.mp_reference(EDGE, "ident", {"y": 1, "k": 0})
+    assert (dps, converged) == (btol.MP_MAX_DPS, False)
 
 
 def test_safe_float_search_is_bounded():
