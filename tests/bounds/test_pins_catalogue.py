@@ -14,7 +14,6 @@ Flags and side conditions are pinned at their boundary and just on each side of 
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction as Fr
 
 import mpmath as mpm
@@ -22,7 +21,7 @@ import pytest
 import sympy as sp
 
 from checker.bounds import get
-from checker.bounds.statement import Flag, Statement
+from checker.bounds.statement import Statement
 
 #: Agreement demanded between the statement evaluated by sympy at 50 digits and the mpmath
 #: reference at 50 digits: both round only in the last few digits, so 1e-40 leaves 10 digits of

@@ -9,7 +9,6 @@ values printed by the code under test.
 from __future__ import annotations
 
 import math
-from fractions import Fraction as Fr
 
 import mpmath
 import numpy as np
@@ -20,16 +19,8 @@ from checker.bounds import evaluate, get, value
 from checker.bounds import tolerances as tol
 from checker.bounds.evaluate import (Evaluation, RaisedFlag, check_dps, exact_number,
                                      mp_reference, numeric_function, parse_number)
-from checker.errors import InvalidArgument
+from tests.bounds.helpers import raises_in_rule as raises
 
-
-def raises(_pname: str, _frag: str, _fn, *a, **k) -> InvalidArgument:
-    """``_fn(*a, **k)`` raises InvalidArgument naming ``_pname`` with ``_frag`` in its rule."""
-    with pytest.raises(InvalidArgument) as ei:
-        _fn(*a, **k)
-    assert ei.value.name == _pname, (ei.value.name, str(ei.value))
-    assert _frag in ei.value.rule, (_frag, ei.value.rule)
-    return ei.value
 
 
 # -- exact_number ------------------------------------------------------------------------------

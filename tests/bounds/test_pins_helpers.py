@@ -17,15 +17,8 @@ from checker.bounds.arora_thm1 import (explicit_eps, mcdiarmid_failure_probabili
 from checker.bounds.sinha_nn_smoothness import (SmoothnessConstants, activation_constants,
                                                 corollary4_tight_lzz, smoothness_constants,
                                                 smoothness_for_activation)
-from checker.errors import InvalidArgument
+from tests.bounds.helpers import raises
 
-
-def raises(_pname: str, _frag: str, _fn, *a, **k) -> InvalidArgument:
-    with pytest.raises(InvalidArgument) as ei:
-        _fn(*a, **k)
-    assert ei.value.name == _pname, (ei.value.name, str(ei.value))
-    assert _frag in str(ei.value), (_frag, str(ei.value))
-    return ei.value
 
 
 # -- Corollary 4 recursion --------------------------------------------------------------------

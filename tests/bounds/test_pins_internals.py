@@ -23,6 +23,7 @@ from checker.bounds.evaluate import (_binomial_float, _bits, _mp_close, _stable,
 from checker.bounds.invert import _is_algebraic_in
 from checker.bounds.statement import Param, Statement, register
 from checker.errors import InvalidArgument
+from tests.bounds.helpers import cancelling_mstar_point
 
 x = sp.Symbol("x", positive=True, finite=True)
 
@@ -122,13 +123,8 @@ def test_integer_search_without_a_sense():
 # -- float64 cross-check of arrays ----------------------------------------------------------------
 
 def test_array_point_with_lost_digits_is_recomputed():
-    # log failure = ln 2 + p ln 17 - m/8 with p = 2^53 and m = floor(8 (ln 2 + p ln 17)): the
-    # terms are ~2.6e16 and cancel to a value in (0, 1/8]; float64 loses all digits there
-    with mpmath.workdps(60):
-        p = 2**53
-        exact = mpmath.log(2) + p * mpmath.log(17)
-        m = int(mpmath.floor(8 * exact))
-        want = float(exact - mpmath.mpf(m) / 8)
+    # log failure = ln 2 + p ln 17 - m/8 cancelling to a value in (0, 1/8] (see the helper)
+    p, m, want = cancelling_mstar_point()
     assert 0 < want <= 0.125
     ev = evaluate("arora-mstar", p=p, Delta=1, L=1, L_phi=1, eps=1, m=np.array([m, 10]),
                   name="log_failure_probability")
@@ -200,11 +196,7 @@ def test_exact_mode_loop_budget_fallback_and_refusal():
 
 
 def test_scalar_lost_digits_note():
-    with mpmath.workdps(60):
-        p = 2**53
-        exact = mpmath.log(2) + p * mpmath.log(17)
-        m = int(mpmath.floor(8 * exact))
-        want = float(exact - mpmath.mpf(m) / 8)
+    p, m, want = cancelling_mstar_point()
     ev = evaluate("arora-mstar", p=p, Delta=1, L=1, L_phi=1, eps=1, m=m,
                   name="log_failure_probability")
     assert ev.value == pytest.approx(want, rel=1e-15)

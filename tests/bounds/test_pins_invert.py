@@ -17,15 +17,8 @@ from checker.bounds import solve_for
 from checker.bounds.invert import Inversion, Root, _domain_interval, _grid
 from checker.bounds.statement import get
 from checker.errors import InvalidArgument
+from tests.bounds.helpers import raises
 
-
-def raises(_pname: str, _frag: str, _fn, *a, **k) -> InvalidArgument:
-    """``_fn(*a, **k)`` raises InvalidArgument naming ``_pname`` with ``_frag`` in its message."""
-    with pytest.raises(InvalidArgument) as ei:
-        _fn(*a, **k)
-    assert ei.value.name == _pname, (ei.value.name, str(ei.value))
-    assert _frag in str(ei.value), (_frag, str(ei.value))
-    return ei.value
 
 
 def smallest_float_at_least(q: Fr) -> float:

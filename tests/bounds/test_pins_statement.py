@@ -10,17 +10,10 @@ import sympy as sp
 
 from checker.bounds import statement as st
 from checker.bounds.statement import DOMAINS, Flag, Param, Statement, get, ids
-from checker.errors import InvalidArgument
+from tests.bounds.helpers import raises
 
 X = sp.Symbol("x", positive=True, finite=True)
 
-
-def raises(_pname: str, _frag: str, _fn, *a, **k) -> InvalidArgument:
-    with pytest.raises(InvalidArgument) as ei:
-        _fn(*a, **k)
-    assert ei.value.name == _pname, (ei.value.name, str(ei.value))
-    assert _frag in str(ei.value), (_frag, str(ei.value))
-    return ei.value
 
 
 def test_domains_carry_their_assumptions():
