@@ -733,8 +733,6 @@ def _exact_value(stmt: Statement, n: str, params: dict, notes: list[str]) -> Any
                  f"{tol.EXACT_BITS_BUDGET}); value computed with mpmath at {dps} digits instead"
                  + ("" if converged else " (digits not confirmed)"))
     if _is_integer_valued(expr):
-        import mpmath
-
         return sp.Integer(int(ref))  # integer-valued mpf: int() is exact
     return sp.Float(ref, dps)
 

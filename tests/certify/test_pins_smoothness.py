@@ -49,13 +49,11 @@ def _w(shape, seed):
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-def _conv_matrix(w, hw, stride, padding, dilation):
-    """Explicit matrix of the zero-padded correlation (out x in), by loops."""
-    w = w.numpy()
+def _correlation_matrix(w, out_hw, in_hw, index):
+    """Explicit (out x in) matrix of a correlation by loops: output pixel (r, s) of channel o
+    takes w[o, c, i, j] times input pixel index(r, s, i, j) of channel c (None: a zero pad)."""
     cout, cin, kh, kw = w.shape
-    h, wd = hw
-    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    (oh, ow), (h, wd) = out_hw, in_hw
     a = np.zeros((cout * oh * ow, cin * h * wd))
     for o in range(cout):
         for r in range(oh):
@@ -64,35 +62,40 @@ def _conv_matrix(w, hw, stride, padding, dilation):
                 for c in range(cin):
                     for i in range(kh):
                         for j in range(kw):
-                            p = r * stride[0] + i * dilation[0] - padding[0]
-                            q = s * stride[1] + j * dilation[1] - padding[1]
-                            if 0 <= p < h and 0 <= q < wd:
-                                a[row, (c * h + p) * wd + q] += w[o, c, i, j]
+                            pq = index(r, s, i, j)
+                            if pq is not None:
+                                a[row, (c * h + pq[0]) * wd + pq[1]] += w[o, c, i, j]
     return a
+
+
+def _conv_matrix(w, hw, stride, padding, dilation):
+    """Explicit matrix of the zero-padded correlation (out x in), by loops."""
+    w = w.numpy()
+    _, _, kh, kw = w.shape
+    h, wd = hw
+    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+
+    def index(r, s, i, j):
+        p = r * stride[0] + i * dilation[0] - padding[0]
+        q = s * stride[1] + j * dilation[1] - padding[1]
+        return (p, q) if 0 <= p < h and 0 <= q < wd else None
+    return _correlation_matrix(w, (oh, ow), (h, wd), index)
 
 
 def _torus_matrix(w, hw, stride, padding, dilation):
     """Explicit matrix of the strided circular correlation on the smallest torus that holds the
     padded input and one kernel, with sides multiples of the stride (the FFT bound's operator)."""
     w = w.numpy()
-    cout, cin, kh, kw = w.shape
+    _, _, kh, kw = w.shape
     eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     ph, pw = hw[0] + 2 * padding[0], hw[1] + 2 * padding[1]
     nh = math.ceil(max(ph, eh) / stride[0]) * stride[0]
     nw = math.ceil(max(pw, ew) / stride[1]) * stride[1]
-    oh, ow = nh // stride[0], nw // stride[1]
-    a = np.zeros((cout * oh * ow, cin * nh * nw))
-    for o in range(cout):
-        for r in range(oh):
-            for s in range(ow):
-                row = (o * oh + r) * ow + s
-                for c in range(cin):
-                    for i in range(kh):
-                        for j in range(kw):
-                            p = (r * stride[0] + i * dilation[0]) % nh
-                            q = (s * stride[1] + j * dilation[1]) % nw
-                            a[row, (c * nh + p) * nw + q] += w[o, c, i, j]
-    return a
+
+    def index(r, s, i, j):
+        return (r * stride[0] + i * dilation[0]) % nh, (s * stride[1] + j * dilation[1]) % nw
+    return _correlation_matrix(w, (nh // stride[0], nw // stride[1]), (nh, nw), index)
 
 
 def _smax(a):
