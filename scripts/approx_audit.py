@@ -19,6 +19,7 @@ expected 0 compared with a rounding-level value (fix it the same way, with a nam
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -64,7 +65,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    path = config.getoption("--approx-audit")
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise pytest.UsageError(f"--approx-audit={path}: its folder does not exist")
     pytest.approx = _approx
+    _CURRENT["active"] = True
 
 
 def pytest_runtest_setup(item):
@@ -72,6 +77,8 @@ def pytest_runtest_setup(item):
 
 
 def pytest_unconfigure(config):
+    if not _CURRENT.pop("active", False):  # refused in pytest_configure: nothing to report
+        return
     pytest.approx = _REAL
     path = config.getoption("--approx-audit")
     text = "\n".join(sorted(set(_FOUND))) + ("\n" if _FOUND else "")

@@ -429,3 +429,8 @@ def test_approx_audit_plugin_flags_a_comparison_only_the_default_abs_passes(tmp_
     assert r.returncode == 0, r.stdout + r.stderr
     lines = report.read_text().splitlines()
     assert len(lines) == 1 and lines[0].startswith("test_x.py::test_vacuous | ")
+    # a report path in a missing folder is a usage error (pytest's exit 4), named, before any test
+    bad = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "approx_audit",
+                          f"--approx-audit={tmp_path / 'missing' / 'r.txt'}", str(tmp_path / "test_x.py")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 4 and "--approx-audit=" in bad.stderr and "its folder does not exist" in bad.stderr
