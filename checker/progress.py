@@ -6,8 +6,8 @@ sees depends on where stderr goes:
 * a terminal: a tqdm bar;
 * anything else (a log file, CI, a pipe): one line at most every :data:`INTERVAL_S` seconds
   (shared by every loop, so nested or short loops do not flood the log), e.g.
-  ``[4/7 birthday, 31 s] birthday construction: 12 done, 30 s`` (stage time, then the
-  loop's own count and time);
+  ``[4/7 birthday, 31 seconds elapsed] birthday construction: 12 done, loop time 30 seconds``
+  (the stage's time so far, then the loop's own count and time; see :func:`duration`);
 * ``CHECKER_PROGRESS=0``: nothing. ``CHECKER_PROGRESS=1`` forces the lines even on a terminal
   without tqdm; ``CHECKER_PROGRESS_INTERVAL`` sets the line interval in seconds.
 
@@ -26,7 +26,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["progress", "enabled", "mode", "scope", "note", "INTERVAL_S"]
+__all__ = ["progress", "enabled", "mode", "scope", "note", "duration", "INTERVAL_S"]
 
 #: Seconds between two progress lines when stderr is not a terminal (a heartbeat a person or
 #: a CI log can follow without being flooded).
@@ -61,8 +61,22 @@ def _interval() -> float:
     return v if v >= 0 else INTERVAL_S
 
 
+def duration(seconds: float) -> str:
+    """A duration in words: ``0 seconds``, ``1 second``, ``2 minutes 5 seconds``, ``1 hour 3 minutes``."""
+    s = max(0, int(round(seconds)))
+
+    def unit(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if s < 60:
+        return unit(s, "second")
+    if s < 3600:
+        return unit(s // 60, "minute") + (f" {unit(s % 60, 'second')}" if s % 60 else "")
+    return unit(s // 3600, "hour") + (f" {unit(s % 3600 // 60, 'minute')}" if s % 3600 // 60 else "")
+
+
 def _emit(text: str) -> None:
-    prefix = (f"[{_state['scope']}, {time.monotonic() - _state['since']:.0f} s] "
+    prefix = (f"[{_state['scope']}, {duration(time.monotonic() - _state['since'])} elapsed] "
               if _state["scope"] else "")
     try:
         print(prefix + text, file=sys.stderr, flush=True)
@@ -134,4 +148,4 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None,
     for i, item in enumerate(iterable):
         yield item
         of = f"/{total}" if total else ""
-        note(f"{desc}: {i + 1}{of} done, {time.monotonic() - t0:.0f} s")
+        note(f"{desc}: {i + 1}{of} done, loop time {duration(time.monotonic() - t0)}")

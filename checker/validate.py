@@ -27,6 +27,7 @@ __all__ = [
     "one_of",
     "suggest",
     "output_dir",
+    "output_file",
 ]
 
 
@@ -118,6 +119,50 @@ def one_of(name: str, value: object, choices: Sequence[str]) -> str:
                           hint=hint)
 
 
+def _path_text(name: str, path: object, what: str) -> str:
+    """The text of a path option, refused when empty, NUL-containing or not UTF-8."""
+    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
+    if not text.strip():
+        raise InvalidArgument(name, text, f"must be a {what} path, not empty")
+    if "\x00" in text:
+        raise InvalidArgument(name, text, "must not contain a NUL character")
+    try:  # undecodable bytes in argv arrive as lone surrogates; reports and logs record the path
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        raise InvalidArgument(name, shown, "must be valid UTF-8 text (the reports record the path)") from None
+    return text
+
+
+def output_file(name: str, path: object) -> Path:
+    """Check, before any work, that a file can be written at ``path``; create nothing.
+
+    The folder that will hold the file must already exist and be writable (a probe file is
+    created and removed there): checker never creates folders for a single output file, so a
+    typo such as ``/nonexistent/dir/g.svg`` is refused instead of making folders under ``/``.
+    ``path`` itself must not be a folder. Every failure is an :class:`InvalidArgument` naming
+    the option as typed.
+    """
+    text = _path_text(name, path, "file")
+    p = Path(text)
+    if p.is_dir():
+        raise InvalidArgument(name, text, "must be a file path, but it is a folder")
+    parent = p.parent
+    if not parent.exists():
+        raise InvalidArgument(name, text, f"must be in an existing folder ({str(parent)!r} does not exist)")
+    if not parent.is_dir():
+        raise InvalidArgument(name, text, f"must be in a folder, but {str(parent)!r} is a file")
+    import tempfile
+
+    try:  # a probe file: os.access is wrong for root and on read-only mounts
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidArgument(name, text, f"cannot be written: its folder {str(parent)!r} is not writable ({reason})") from None
+    return p
+
+
 def output_dir(name: str, path: object) -> Path:
     """Create ``path`` (and its parents) as a writable output folder and return it.
 
@@ -126,16 +171,7 @@ def output_dir(name: str, path: object) -> Path:
     ("below a file"), a folder that cannot be created or written to, a name the file system
     rejects. Use it for every ``--out`` option (the CLI turns the error into one line, exit 2).
     """
-    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
-    if not text.strip():
-        raise InvalidArgument(name, text, "must be a folder path, not empty")
-    if "\x00" in text:
-        raise InvalidArgument(name, text, "must not contain a NUL character")
-    try:  # undecodable bytes in argv arrive as lone surrogates; reports and logs record the path
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
-        raise InvalidArgument(name, shown, "must be valid UTF-8 text (the reports record the path)") from None
+    text = _path_text(name, path, "folder")
     p = Path(text)
     for parent in (p, *p.parents):
         try:

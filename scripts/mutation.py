@@ -51,24 +51,41 @@ REPO = Path(__file__).resolve().parent.parent
 #: package -> (modules to mutate as globs relative to the repo root, test paths that cover them)
 PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bounds": (("checker/bounds/*.py",), ("tests/bounds",)),
-    "certify": (("checker/certify/certificate.py", "checker/certify/smoothness.py"), ("tests/certify",)),
-    "audit": (("checker/audit/checks.py", "checker/audit/auditor.py"), ("tests/audit",)),
+    "certify": (("checker/certify/certificate.py", "checker/certify/smoothness.py",
+                 "checker/certify/local.py", "checker/certify/propagate.py", "checker/certify/bnb.py",
+                 "checker/certify/envelope.py", "checker/certify/exact.py", "checker/certify/external.py",
+                 "checker/certify/planted.py"), ("tests/certify",)),
+    "audit": (("checker/audit/checks.py", "checker/audit/auditor.py", "checker/audit/smt.py",
+               "checker/audit/words.py", "checker/audit/budget.py", "checker/audit/formula.py",
+               "checker/audit/bindings.py"), ("tests/audit",)),
+    "kernel": (("checker/audit/kernel/translate.py", "checker/audit/kernel/coqfile.py",
+                "checker/audit/kernel/runner.py", "checker/audit/kernel/plan.py",
+                "checker/audit/kernel/verdict.py"), ("tests/audit/kernel",)),
     "birthday": (("checker/birthday/pairs.py", "checker/birthday/calibrate.py",
                   "checker/birthday/stats.py", "checker/birthday/procedure.py"), ("tests/birthday",)),
-    "gan": (("checker/gan/encoder.py", "checker/gan/generator.py"), ("tests/gan",)),
+    "gan": (("checker/gan/encoder.py", "checker/gan/generator.py", "checker/gan/bigan.py",
+             "checker/gan/reconstruction.py", "checker/gan/facing.py", "checker/gan/modes.py"), ("tests/gan",)),
     "wrm": (("checker/wrm/inner.py", "checker/wrm/fgm.py", "checker/wrm/ifgm.py", "checker/wrm/pgm.py"),
             ("tests/wrm",)),
+    # the public testing API's assertions decide whether a user's claim is refuted
+    "testing": (("checker/testing/assertions.py",), ("tests/testing/test_assertions.py",)),
 }
 
 #: Narrower test paths for single modules (used instead of the package's paths): the tests that
 #: exercise the module, so a surviving mutant costs one run of those, not of the whole directory.
 #: Paths missing from the tree being mutated (e.g. an older ``--rev``) are dropped.
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
+    "checker/audit/kernel/translate.py": ("tests/audit/kernel/test_translate.py",
+                                          "tests/audit/kernel/test_kernel.py"),
     "checker/wrm/inner.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_inner.py",
                              "tests/wrm/test_training.py"),
     "checker/wrm/fgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
     "checker/wrm/ifgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
     "checker/wrm/pgm.py": ("tests/wrm/test_exact_steps.py", "tests/wrm/test_attacks.py"),
+    "checker/gan/bigan.py": ("tests/gan/test_bigan_train.py",),
+    "checker/gan/reconstruction.py": ("tests/gan/test_bigan_train.py",),
+    "checker/gan/facing.py": ("tests/gan/test_bigan_facing.py",),
+    "checker/gan/modes.py": ("tests/gan/test_bigan_modes.py",),
 }
 
 #: Test node ids left out of every run (``--deselect``; e.g. a test that fails unmutated at an old
@@ -210,27 +227,45 @@ def _line_bytes(lines: list[str], node: ast.AST) -> str:
     return lines[node.lineno - 1].encode("utf-8")[node.col_offset:node.end_col_offset].decode("utf-8")
 
 
-#: A line ending in ``# pragma: no mutate: <reason>`` is not mutated. It is for *equivalent*
-#: lines only (a change there cannot alter any result, e.g. a thread count); the reason is
-#: required (a bare pragma is ignored) and every marked line is listed in the report.
-_PRAGMA = re.compile(r"#\s*pragma:\s*no mutate:\s*(\S.*)$")
+#: ``# pragma: no mutate[OPERATOR -> NEW]: <reason>`` excuses the one mutant of its line whose
+#: operator and replacement text are named (as ``--list`` prints them, e.g.
+#: ``# pragma: no mutate[const:bool -> False]: ...``). It is for *equivalent* mutants only (a
+#: change that cannot alter any result); every other mutant of the line is still made and run,
+#: the reason is required, and every excused mutant is listed in the report. A pragma that names
+#: no mutant (the old whole-line ``# pragma: no mutate: <reason>``) excuses nothing, and the
+#: report lists it as ignored (issue 24.9: a whole-line pragma hid mutants that were not
+#: equivalent).
+_PRAGMA = re.compile(r"#\s*pragma:\s*no mutate\[\s*(\S+)\s*->\s*(.*?)\s*\]:\s*(\S.*)$")
+_BARE_PRAGMA = re.compile(r"#\s*pragma:\s*no mutate(?!\[)")
 
 
 def marked_lines(source: str) -> dict[int, str]:
-    """line -> reason, for the lines marked ``# pragma: no mutate: <reason>``."""
+    """line -> "OPERATOR -> NEW: reason", for the lines carrying a named pragma."""
+    return {ln: f"{op} -> {new}: {why}" for ln, (op, new, why) in named_pragmas(source).items()}
+
+
+def named_pragmas(source: str) -> dict[int, tuple[str, str, str]]:
+    """line -> (operator, replacement text, reason) of each ``# pragma: no mutate[OP -> NEW]: reason``."""
     out = {}
     for i, text in enumerate(source.splitlines(), 1):
         hit = _PRAGMA.search(text)
         if hit:
-            out[i] = hit.group(1).strip()
+            out[i] = (hit.group(1), hit.group(2), hit.group(3).strip())
     return out
+
+
+def unnamed_pragmas(source: str) -> list[int]:
+    """Lines with a pragma that names no mutant: ignored (nothing is excused)."""
+    return [i for i, text in enumerate(source.splitlines(), 1)
+            if _BARE_PRAGMA.search(text) and not _PRAGMA.search(text)]
 
 
 def mutants_of_source(source: str, path: str) -> list[Mutant]:
     """Every single-line mutant of ``source`` (deterministic order; each one compiles)."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    skip = _skip_ranges(tree) + [(ln, ln) for ln in marked_lines(source)]
+    skip = _skip_ranges(tree)
+    excused = {(ln, op, new) for ln, (op, new, _) in named_pragmas(source).items()}
     ann = _annotations(tree)
 
     def skipped(node) -> bool:
@@ -250,7 +285,7 @@ def mutants_of_source(source: str, path: str) -> list[Mutant]:
             return
         m = Mutant(path=path, line=node.lineno, col=node.col_offset, end_col=node.end_col_offset,
                    old=old, new=new_src, operator=operator)
-        if m.id in seen:
+        if m.id in seen or (m.line, m.operator, m.new) in excused:
             return
         try:
             ast.parse(m.apply(source))
@@ -649,8 +684,9 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
         counts["not-run"] = sum(r["verdict"] == "not-run" for r in results)
     marked = [{"file": mod, "line": ln, "reason": why} for mod in modules
               for ln, why in marked_lines(originals[mod]).items()]
+    ignored = [{"file": mod, "line": ln} for mod in modules for ln in unnamed_pragmas(originals[mod])]
     return {"package": package, "modules": modules, "total_mutants": len(everything), "sampled": len(chosen),
-            "marked_equivalent": marked,
+            "marked_equivalent": marked, "unnamed_pragmas_ignored": ignored,
             "seed": seed, "sample": sample, "counts": counts, "per_test_coverage": use_coverage,
             "baseline_seconds": {" ".join(k): round(v, 1) for k, v in baseline.items()}, "mutants": results}
 
@@ -675,8 +711,13 @@ def markdown(report: dict) -> str:
               f"| {c['killed']} | {c['survived']} | {c['timeout']} | {c['error']} | {kill_rate(report)} |", ""]
     marked = report.get("marked_equivalent") or []
     if marked:
-        lines += [f"Lines marked equivalent (`# pragma: no mutate: <reason>`, not mutated): {len(marked)}", ""]
+        lines += [f"Mutants excused as equivalent (`# pragma: no mutate[OPERATOR -> NEW]: <reason>`, each naming "
+                  f"one mutant): {len(marked)}", ""]
         lines += [f"* `{r['file']}:{r['line']}`: {r['reason']}" for r in marked] + [""]
+    ignored = report.get("unnamed_pragmas_ignored") or []
+    if ignored:
+        lines += [f"Pragmas that name no mutant (ignored: every mutant of their line was made): {len(ignored)}", ""]
+        lines += [f"* `{r['file']}:{r['line']}`" for r in ignored] + [""]
     surv = [r for r in report["mutants"] if r["verdict"] in ("survived", "error")]
     if surv:
         lines += ["Surviving mutants:", ""]

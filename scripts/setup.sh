@@ -23,6 +23,10 @@
 #   CHECKER_EXTRAS           extras of checker to install (default: test)
 #   CHECKER_PROBE_TIMEOUT    seconds for the CPU-index probe (default: 8)
 #   CHECKER_DRY_PRETEND_NO_TORCH  with --dry-run: plan as if torch were not installed yet
+#   CHECKER_COQ              auto (default) | no: install the Coq kernel (coq, Coq-Interval,
+#                            Coquelicot, csdp) with apt-get when coqc is missing and this runs as
+#                            root on a Debian-like system; without it the audit labels its
+#                            verdicts solver-checked and says so once
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -35,13 +39,15 @@ DRY=0
 for arg in "$@"; do
     case "$arg" in
         --dry-run) DRY=1 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "setup: unknown argument '$arg' (expected --dry-run or --help)" >&2; exit 2 ;;
     esac
 done
 case "$GPU_MODE" in auto|yes|no) ;; *) echo "setup: CHECKER_GPU='$GPU_MODE' must be auto, yes or no" >&2; exit 2 ;; esac
 
 say() { echo "setup: $*" >&2; }
+# pip's warning about running as root is noise here (the README suggests a virtual environment)
+PIP_QUIET="--root-user-action=ignore"
 run() {  # print in dry-run mode, execute otherwise
     if [[ $DRY == 1 ]]; then printf '%q ' "$@"; echo; else "$@"; fi
 }
@@ -69,32 +75,50 @@ EOF
 
 stamp=".setup-stamp"
 want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16) ${EXTRAS}"
-if [[ $DRY == 0 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$PY" -c "import checker, torch" 2>/dev/null; then
+if [[ $DRY == 0 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$PY" -W ignore -c "import checker, torch" 2>/dev/null; then
     exit 0   # already set up for this pyproject.toml and these extras
 fi
 
 # -- 1. torch --------------------------------------------------------------------------------
-if "$PY" -c "import torch" 2>/dev/null && [[ $DRY == 0 || -z "${CHECKER_DRY_PRETEND_NO_TORCH:-}" ]]; then
-    say "torch $("$PY" -c 'import torch; print(torch.__version__, "(CUDA" if torch.version.cuda else "(CPU", "build)")') is already installed; leaving it alone"
+if "$PY" -W ignore -c "import torch" 2>/dev/null && [[ $DRY == 0 || -z "${CHECKER_DRY_PRETEND_NO_TORCH:-}" ]]; then
+    say "torch $("$PY" -W ignore -c 'import torch; print(torch.__version__, "(CUDA" if torch.version.cuda else "(CPU", "build)")') is already installed; leaving it alone"
 elif [[ -n "${CHECKER_TORCH_INDEX:-}" ]]; then
     say "installing ${TORCH_SPEC} from CHECKER_TORCH_INDEX=${CHECKER_TORCH_INDEX}"
-    run "$PY" -m pip install -q --index-url "$CHECKER_TORCH_INDEX" "$TORCH_SPEC"
+    run "$PY" -m pip install -q $PIP_QUIET --index-url "$CHECKER_TORCH_INDEX" "$TORCH_SPEC"
 elif has_gpu; then
     say "NVIDIA GPU found: installing ${TORCH_SPEC} from the default index (the CUDA build)"
-    run "$PY" -m pip install -q "$TORCH_SPEC"
+    run "$PY" -m pip install -q $PIP_QUIET "$TORCH_SPEC"
 elif index_reachable "$CPU_INDEX"; then
     say "no NVIDIA GPU: installing the CPU build of ${TORCH_SPEC} from ${CPU_INDEX}"
-    run "$PY" -m pip install -q --index-url "$CPU_INDEX" "$TORCH_SPEC"
+    run "$PY" -m pip install -q $PIP_QUIET --index-url "$CPU_INDEX" "$TORCH_SPEC"
 else
     say "no NVIDIA GPU, and the CPU wheel index ${CPU_INDEX} did not answer within ${PROBE_TIMEOUT} s:"
     say "falling back to ${TORCH_SPEC} from the default index (this machine's package configuration decides the build)"
-    run "$PY" -m pip install -q "$TORCH_SPEC"
+    run "$PY" -m pip install -q $PIP_QUIET "$TORCH_SPEC"
     if [[ $DRY == 0 ]]; then
-        say "installed torch $("$PY" -c 'import torch; print(torch.__version__, "- a CUDA build (large); set CHECKER_TORCH_INDEX to a CPU index to avoid it" if torch.version.cuda else "- a CPU build")')"
+        say "installed torch $("$PY" -W ignore -c 'import torch; print(torch.__version__, "- a CUDA build (large); set CHECKER_TORCH_INDEX to a CPU index to avoid it" if torch.version.cuda else "- a CPU build")')"
     fi
 fi
 
-# -- 2. checker and its dependencies ---------------------------------------------------------
+# -- 2. the Coq kernel (system packages; best effort) -----------------------------------------
+COQ_MODE="${CHECKER_COQ:-auto}"
+case "$COQ_MODE" in auto|no) ;; *) echo "setup: CHECKER_COQ='$COQ_MODE' must be auto or no" >&2; exit 2 ;; esac
+COQ_PKGS=(coq libcoq-interval libcoq-coquelicot coinor-csdp)
+if [[ $COQ_MODE == no ]] || command -v coqc >/dev/null 2>&1; then
+    :
+elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing the Coq kernel from Debian: ${COQ_PKGS[*]} (about a minute)"
+    if [[ $DRY == 1 ]]; then
+        echo "apt-get update -q && apt-get install -y -q ${COQ_PKGS[*]}"
+    elif ! timeout 900 bash -c "apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${COQ_PKGS[*]} >/dev/null 2>&1"; then
+        say "could not install Coq: the audit will run without the kernel (verdicts labelled solver-checked)"
+    fi
+else
+    say "coqc not found and apt-get is not usable here: install coq, libcoq-interval and libcoq-coquelicot"
+    say "for kernel-checked verdicts; without them the audit labels its verdicts solver-checked"
+fi
+
+# -- 3. checker and its dependencies ---------------------------------------------------------
 say "installing checker[${EXTRAS}] and its dependencies"
-run "$PY" -m pip install -q -e ".[${EXTRAS}]"
+run "$PY" -m pip install -q $PIP_QUIET -e ".[${EXTRAS}]"
 if [[ $DRY == 0 ]]; then echo "$want" > "$stamp"; fi

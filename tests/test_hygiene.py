@@ -366,12 +366,17 @@ def test_harness_mutates_a_copy_never_the_tree(tmp_path):
     assert "| wrm |" in (out / "summary.md").read_text()
 
 
-def test_pragma_marks_only_lines_with_a_reason():
+def test_pragma_excuses_only_the_one_mutant_it_names():
     h = _harness()
-    src = "a = 1 + 2\nb = 3 * 4  # pragma: no mutate: thread count only\nc = 5 - 6  # pragma: no mutate\n"
-    lines = {m.line for m in h.mutants_of_source(src, "p.py")}
-    assert lines == {1, 3}  # line 2 is marked; a bare pragma (line 3) without a reason is ignored
-    assert h.marked_lines(src) == {2: "thread count only"}
+    src = ("a = 1 + 2\nb = 3 * 4  # pragma: no mutate[binop:Mult->Div -> (3 / 4)]: thread count only\n"
+           "c = 5 - 6  # pragma: no mutate: a whole line\nd = 7 * 8  # pragma: no mutate[binop:Mult->Div -> (7 / 8)]\n")
+    made = {(m.line, m.operator, m.new) for m in h.mutants_of_source(src, "p.py")}
+    assert (2, "binop:Mult->Div", "(3 / 4)") not in made            # the one named mutant is excused
+    assert {m for m in made if m[0] == 2}                           # ... the line's other mutants are made
+    assert {m for m in made if m[0] == 3}                           # a pragma naming no mutant excuses nothing
+    assert (4, "binop:Mult->Div", "(7 / 8)") in made                # a named pragma needs a reason
+    assert h.marked_lines(src) == {2: "binop:Mult->Div -> (3 / 4): thread count only"}
+    assert h.unnamed_pragmas(src) == [3]
 
 
 def test_uncovered_lists_unexecuted_lines_without_running_mutants(tmp_path):

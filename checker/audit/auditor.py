@@ -54,10 +54,18 @@ __all__ = ["AuditResult", "NodeReport", "TheoremReport", "ErratumReport", "audit
 PROOF_TAGS = words.PROOF_TAGS
 
 #: Check kinds whose passing verdict proves the node's claim outright (no premises).
-_SELF_PROVING = ("symbolic", "smt", "evaluate", "library", "interval")
+#: A ``library`` check is absent on purpose (issue 24.3): it binds one expression of the claim to
+#: the bound library's, and establishes that equality only, never the comparison.
+_SELF_PROVING = ("symbolic", "smt", "evaluate", "interval")
+#: Check kinds that bind a claim to something else without establishing it.
+_BINDING_ONLY = ("library",)
+#: Leaf tags that a theorem's allow-list must name for a theorem that says nothing checkable
+#: (issue 24.6): ``stated`` (no claim: prose only) and ``trivial`` (its claim holds with no
+#: hypotheses and uses nothing).
+SAYS_NOTHING = ("stated", "trivial")
 
 #: Source files whose content is part of every cache key (the engines that produce verdicts).
-_ENGINE_FILES = ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py")
+_ENGINE_FILES = ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +87,11 @@ class NodeReport:
     weakest: str = "proved"
     expressible: bool = True
     _result: Any = field(default=None, repr=False, compare=False)
+    # the Coq kernel (issue 23; checker.audit.kernel): "kernel-checked" | "solver-checked" | ""
+    kernel: str = ""
+    coq: str = ""             # the node's statement in Coq
+    kernel_goal: str = ""     # the goal Coq left open (solver-checked)
+    kernel_reason: str = ""
 
     @cached_property
     def inherited_trust(self) -> dict[str, list[str]]:
@@ -126,8 +139,31 @@ class AuditResult:
     outlines: tuple[Outline, ...] = field(repr=False, compare=False, default=())
     cache_hits: int = 0
     checks_run: int = 0
+    #: checks with nothing to compute (cited, assumed, experiments switched off): they are
+    #: recorded, never run nor cached; checks_run + cache_hits + checks_on_trust = checks_total
+    checks_on_trust: int = 0
+    checks_total: int = 0
     cache_rejected: int = 0
+    cache_trusted: int = 0    # cached passes reused without re-checking (trust_cache only)
+    cache_rechecked: int = 0  # cached passes recomputed (the default: a pass is never taken on its word)
     operations: int = 0       # graph operations of the status/trust pass (linear-time witness)
+    kernel: Any = field(default=None, repr=False, compare=False)   # checker.audit.kernel.KernelReport
+
+    def says_nothing(self) -> dict[str, list[str]]:
+        """Theorems that say nothing checkable (issue 24.6): ``{"stated": [...], "trivial": [...]}``."""
+        return {k: [t.id for t in self.theorems.values() if t.status == k] for k in SAYS_NOTHING}
+
+    def verdict(self) -> str:
+        """``PASSED`` / ``FAILED``, with how many theorems are only stated or trivial, e.g.
+        ``"PASSED (3 of 8 theorems stated only)"``: a stated theorem is never a silent pass."""
+        word = "PASSED" if self.passed else "FAILED"
+        sn = self.says_nothing()
+        parts = []
+        if sn["stated"]:
+            parts.append(f"{len(sn['stated'])} of {len(self.theorems)} theorems stated only")
+        if sn["trivial"]:
+            parts.append(f"{len(sn['trivial'])} of {len(self.theorems)} theorems trivial")
+        return f"{word} ({'; '.join(parts)})" if parts else word
 
     def failures(self) -> list[str]:
         """One line per reason the audit did not pass, each naming its file and node."""
@@ -142,7 +178,7 @@ class AuditResult:
                 out.append(f"{rep.file}: node {nid!r}: {rep.status}: {why}")
         for t in self.theorems.values():
             if t.disallowed:
-                where = "; ".join(f"{tag} (from {', '.join(t.trust.get(tag, []))})" for tag in t.disallowed)
+                where = "; ".join(f"{tag} (from {', '.join(t.trust.get(tag, []) or [t.id])})" for tag in t.disallowed)
                 out.append(f"{self.nodes[t.id].file}: node {t.id!r}: rests on leaves outside the allow-list: {where}")
         for e in self.errata.values():
             if not e.passed:
@@ -251,6 +287,11 @@ def load_allowlist(path: Path | None) -> dict[str, list[str]]:
         for a in allow:
             if a.strip() in ("*", "**"):
                 raise OutlineError(f"{where}.allow: the pattern {a!r} would allow everything", file=str(path))
+            if a.startswith("assumed:") and a.endswith(".hypotheses"):
+                raise OutlineError(f"{where}.allow: {a!r} would also match an assumption node of that name; "
+                                   f"undischarged hypotheses are tagged {words.HYPOTHESES_PREFIX}NODE "
+                                   f"(write {words.HYPOTHESES_PREFIX + a.removeprefix('assumed:').removesuffix('.hypotheses')!r})",
+                                   file=str(path))
         return list(allow)
 
     for key in data:
@@ -267,7 +308,20 @@ def load_allowlist(path: Path | None) -> dict[str, list[str]]:
 
 
 def _allowed(tag: str, patterns: list[str]) -> bool:
+    """Does an allow-list pattern accept ``tag``? In a tag that names a node (``assumed:ID``,
+    ``hypotheses:ID``), ``*`` stands for part of one dotted segment of the id, never for a dot,
+    so ``assumed:arora.hyp.*`` cannot accept a node ``arora.hyp.x.y`` that someone added later;
+    the namespace ``hypotheses:`` (undischarged hypotheses) is reserved and no node id can produce
+    it (issue 24.3)."""
+    if tag.startswith(words.NODE_TAG_PREFIXES):
+        return any(_node_pattern(p).fullmatch(tag) for p in patterns)
     return any(fnmatch.fnmatchcase(tag, p) for p in patterns)
+
+
+def _node_pattern(p: str):
+    import re
+
+    return re.compile("".join("[^.]*" if ch == "*" else "[^.]" if ch == "?" else re.escape(ch) for ch in p))
 
 
 def _source_tags(n: Node) -> list[str]:
@@ -327,16 +381,67 @@ def premise_of(node: Node, used: Node, subs_text: dict) -> sp.Basic:
         elif dom == "negative":
             conds.append(sp.StrictLessThan(val, 0))
         sigma[ust.symbols[name]] = val
-    inst_h = [h.xreplace(sigma) for h in ust.hypotheses]
-    inst_c = ust.claim.xreplace(sigma)
+    # capture-avoiding (issue 24.1): the used statement's bound names (Sum/Product indices) are
+    # renamed to fresh names, which no outline symbol can spell (they start with "_"), before
+    # the substitution puts this node's formulas under them
+    fresh = _fresh_bound_names(list(ust.hypotheses) + [ust.claim])
+    inst_h = [_rename_bound(h, fresh).xreplace(sigma) for h in ust.hypotheses]
+    inst_c = _rename_bound(ust.claim, fresh).xreplace(sigma)
     ante = [c for c in conds + inst_h if c is not sp.true]
     if any(c is sp.false for c in ante):
         return sp.true
     return sp.Implies(sp.And(*ante), inst_c) if ante else inst_c
 
 
+def _fresh_bound_names(exprs) -> dict:
+    """Bound symbol -> a fresh symbol with the same assumptions, named ``_bound<k>_<name>``
+    (outline symbols cannot start with an underscore, so no substituted value can meet it)."""
+    out: dict = {}
+    for e in exprs:
+        for sub in sp.preorder_traversal(e):
+            if isinstance(sub, (sp.Sum, sp.Product)):
+                for lim in sub.limits:
+                    v = lim[0]
+                    if v not in out:
+                        out[v] = sp.Symbol(f"_bound{len(out)}_{v.name}", **v.assumptions0)
+    return out
+
+
+def _rename_bound(e, fresh: dict):
+    """``e`` with the index of every Sum/Product renamed (inside its own scope only)."""
+    if not fresh or not e.has(sp.Sum, sp.Product):
+        return e
+
+    def ren(x):
+        if isinstance(x, (sp.Sum, sp.Product)):
+            body = _rename_bound(x.function, fresh)
+            lims = []
+            for lim in x.limits:
+                v, rest = lim[0], [_rename_bound(b, fresh) for b in lim[1:]]
+                new = fresh.get(v, v)
+                body = body.xreplace({v: new})
+                lims.append((new, *rest))
+            return type(x)(body, *lims)
+        if x.args:
+            return x.func(*[ren(a) for a in x.args], evaluate=False) if isinstance(x, (sp.Add, sp.Mul, sp.Pow)) \
+                else x.func(*[ren(a) for a in x.args])
+        return x
+
+    return ren(e)
+
+
 # ---------------------------------------------------------------------------------------------
 # cache: keyed by everything the verdict depends on, each entry hashed
+#
+# What the hashes protect against (issue 24.4): the key (a SHA-256 of the checker version, the
+# engines' source, the node's statement and the check's options) makes a change of any of them
+# miss the cache; the entry hash (a SHA-256 of key and result) makes an entry that was truncated,
+# corrupted on disk or written for another key be rejected and recomputed. Neither is a
+# signature: whoever can write the cache folder can write an entry with a matching hash. So a
+# cached *passing* verdict is never taken on its word: by default it is recomputed (a cached
+# failure may be reused, since it can only make the audit stricter). Only with
+# ``trust_cache=True`` (``checker audit --trust-cache``, or CHECKER_AUDIT_TRUST_CACHE=1) are
+# cached passes reused, and the result counts them (``cache_trusted``) so the report can say so.
 
 def _cache_dir() -> Path:
     env = os.environ.get("CHECKER_CACHE_DIR")
@@ -394,7 +499,7 @@ def _entry_hash(key: str, result: dict) -> str:
 
 
 def _cached_run(n: Node, spec, *, cache: bool, quick: bool, run_experiments: bool, premises=(),
-                seconds=None, stats=None) -> tuple[CheckResult, bool | None]:
+                seconds=None, stats=None, trust_cache: bool = False) -> tuple[CheckResult, bool | None]:
     from checker.io import atomic_write_text, to_jsonable
 
     if spec.kind in ("cited", "assumed") or (spec.kind == "experiment" and not run_experiments):
@@ -406,8 +511,14 @@ def _cached_run(n: Node, spec, *, cache: bool, quick: bool, run_experiments: boo
             d = json.loads(path.read_text(encoding="utf-8"))
             if (isinstance(d, dict) and d.get("key") == key and isinstance(d.get("result"), dict)
                     and d.get("hash") == _entry_hash(key, d["result"])):
-                return CheckResult(**{**d["result"], "cached": True}), True
-            if stats is not None:
+                res = CheckResult(**{**d["result"], "cached": True})
+                if res.verdict not in PASS_VERDICTS or trust_cache:
+                    if stats is not None and res.verdict in PASS_VERDICTS:
+                        stats["trusted"] = stats.get("trusted", 0) + 1
+                    return res, True
+                if stats is not None:  # a cached pass is re-checked, never taken on its word
+                    stats["rechecked"] = stats.get("rechecked", 0) + 1
+            elif stats is not None:
                 stats["rejected"] += 1
         except (OSError, ValueError, TypeError):
             if stats is not None:
@@ -430,6 +541,8 @@ def _own_state(n: Node, results: list[CheckResult]) -> str:
             return bad
     if not results:
         return "defined" if n.kind == "definition" else "unchecked"
+    if not any(r.verdict in PASS_VERDICTS and r.kind not in _BINDING_ONLY for r in results):
+        return "unchecked"  # only binding checks passed: the claim itself is not established
     return "checked"
 
 
@@ -454,7 +567,8 @@ def _support_and_tags(n: Node, results: list[CheckResult], spec_of: list[CheckSp
 
 def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick: bool = True,
           allowlist: str | Path | None = None, lint: bool = False,
-          check_seconds: float | None = None) -> AuditResult:
+          check_seconds: float | None = None, trust_cache: bool | None = None,
+          kernel: bool | None = None) -> AuditResult:
     """Audit the proof outlines under ``paths`` (default: the repository's ``proofs/``).
 
     Raises :class:`~checker.errors.OutlineError` for malformed outlines (bad TOML, unknown keys,
@@ -463,6 +577,13 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     undecided, timed out or errored, every claim has a check, every theorem's trust is within the
     allow-list and every erratum has its expected outcome. ``lint`` adds orphan and
     redundant-edge warnings; ``check_seconds`` is the wall-clock limit of each check.
+    ``trust_cache`` (default: the environment variable CHECKER_AUDIT_TRUST_CACHE=1) reuses
+    cached passing verdicts without re-checking them; otherwise they are recomputed (see the
+    comment above :func:`_cached_run` for what the cache's hashes do and do not protect against).
+    ``kernel`` (issue 23): True re-checks every proved claim in Coq (:mod:`checker.audit.kernel`;
+    "fully checked" then means kernel-checked all the way down, otherwise "solver-checked"),
+    False labels every such verdict "solver-checked" without running Coq, None (the library's
+    default for now) leaves the statuses as the solver engines derived them.
     """
     from checker.progress import progress
 
@@ -493,8 +614,10 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     errors: list[str] = []
     results: dict[str, list[CheckResult]] = {}
     specs: dict[str, list[CheckSpec]] = {}
-    hits = ran = 0
-    stats = {"rejected": 0}
+    hits = ran = on_trust = 0
+    stats = {"rejected": 0, "trusted": 0, "rechecked": 0}
+    if trust_cache is None:
+        trust_cache = os.environ.get("CHECKER_AUDIT_TRUST_CACHE") == "1"
     todo = []
     for n in nodes.values():
         for spec in n.checks:
@@ -505,10 +628,12 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     for n, spec in progress(todo, desc="audit checks", total=len(todo)):
         res, hit = _cached_run(n, spec, cache=cache, quick=quick, run_experiments=run_experiments,
                                premises=premises.get(n.id, ()) if spec.kind == "derive" else (),
-                               seconds=check_seconds, stats=stats)
+                               seconds=check_seconds, stats=stats, trust_cache=bool(trust_cache))
         if hit is not None:
             hits += hit
             ran += not hit
+        else:
+            on_trust += 1
         results.setdefault(n.id, []).append(res)
         specs.setdefault(n.id, []).append(spec)
         if res.verdict in ("error", "timeout"):
@@ -518,6 +643,7 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     # one pass in topological order: support, leaves, statuses
     order = list(nx.topological_sort(g))
     ops = 0
+    modes: dict[str, str] = {}
     support: dict[str, list[str]] = {}
     own_tags: dict[str, list[str]] = {}
     leaves: dict[str, frozenset] = {}
@@ -525,6 +651,7 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     for nid in order:
         n = nodes[nid]
         sup, tags, mode = _support_and_tags(n, results.get(nid, []), specs.get(nid, []))
+        modes[nid] = mode
         if own[nid] != "checked":
             sup, mode = list(n.deps), "informal"
         if n.kind in ("assumption", "cited"):
@@ -537,7 +664,7 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
             # a dependency used informally whose hypotheses nothing discharged: an assumption
             for d in sup:
                 if nodes[d].statement.hypotheses and nodes[d].kind not in ("theorem", "assumption", "erratum"):
-                    hyp_tags.append(f"assumed:{d}.hypotheses")
+                    hyp_tags.append(f"{words.HYPOTHESES_PREFIX}{d}")
         own_tags[nid] = sorted(set(tags) | set(hyp_tags) | set(_source_tags(n)))
         support[nid] = sup
         lv = set(own_tags[nid])
@@ -567,6 +694,9 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
             status = "fully checked"
         else:
             status = "checked modulo"
+        if (n.kind == "theorem" and status in ("fully checked", "checked modulo") and not n.statement.hypotheses
+                and not support[nid]):
+            status = "trivial"  # holds with no hypotheses and uses nothing: says nothing (issue 24.6)
         leaf_counts = words.counts(lv)
         border = "ready" if all(own[d] in ("checked", "defined") for d in n.uses_statement) else "stated"
         reports[nid] = NodeReport(id=nid, kind=n.kind, title=n.title, file=n.file, own=own[nid], status=status,
@@ -581,6 +711,8 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
         rep = reports[nid]
         patterns = allow["default"] + allow.get(nid, [])
         bad = tuple(t for t in sorted(rep.leaves) if t == "unchecked" or not _allowed(t, patterns))
+        if rep.status in SAYS_NOTHING and not _allowed(rep.status, patterns):
+            bad = (rep.status,) + bad  # the allow-list must name `stated` / `trivial` to accept it
         theorems[nid] = dict(rep=rep, bad=bad)
     for tid in allow:
         if tid != "default" and tid not in theorems:
@@ -610,7 +742,9 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
                          files=tuple(str(f) for f in files),
                          allowlist=str(allowlist) if allowlist else "(none: only proof tags allowed)",
                          passed=False, graph=g, outlines=tuple(outlines), cache_hits=hits, checks_run=ran,
-                         cache_rejected=stats["rejected"], operations=ops)
+                         checks_on_trust=on_trust, checks_total=len(todo),
+                         cache_rejected=stats["rejected"], operations=ops, cache_trusted=stats["trusted"],
+                         cache_rechecked=stats["rechecked"])
     holder_result = result
     for rep in reports.values():
         object.__setattr__(rep, "_result", holder_result)
@@ -621,11 +755,18 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
         for m in closure:
             counts[reports[m].status] = counts.get(reports[m].status, 0) + 1
         ok_status = rep.status in ("fully checked", "checked modulo") or (
-            rep.status == "stated" and not rep.expressible)
+            rep.status == "stated" and not rep.expressible and not bad) or (rep.status == "trivial" and not bad)
         result.theorems[nid] = TheoremReport(
             id=nid, title=rep.title, status=rep.status, trust=rep.inherited_trust, disallowed=bad,
             counts=dict(sorted(counts.items())), passed=ok_status and not bad, status_text=rep.status_text,
             leaf_counts=words.counts(rep.leaves), weakest=rep.weakest, expressible=rep.expressible)
+    if kernel is not None:
+        # the Coq kernel decides (issue 23): kernel-checked / solver-checked, Print Assumptions
+        from checker.audit.kernel.verdict import apply_kernel
+
+        errors += apply_kernel(result, nodes, modes, order, kernel=kernel,
+                               cache_dir=_cache_dir() / "kernel" if cache else None)
+        object.__setattr__(result, "errors", tuple(errors))
     passed = (not errors and not unchecked and all(t.passed for t in result.theorems.values())
               and all(e.passed for e in errata.values()))
     object.__setattr__(result, "passed", passed)

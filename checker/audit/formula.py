@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Mapping
 
 import sympy as sp
 
 from checker.errors import OutlineError
 
-__all__ = ["parse_formula", "FUNCTIONS", "CONSTANTS", "MAX_FORMULA_LENGTH", "MAX_POWER"]
+__all__ = ["parse_formula", "FUNCTIONS", "CONSTANTS", "MAX_FORMULA_LENGTH", "MAX_POWER", "MAX_EXP_ARG",
+           "Condition", "parse_exact_number"]
 
 #: Longest formula string accepted (guards against pathological inputs).
 MAX_FORMULA_LENGTH = 2000
@@ -51,13 +53,69 @@ MAX_DEPTH = 60
 MAX_BITS = 20_000
 #: Largest numeric range of Sum/Product bounds (terms evaluated one by one).
 MAX_TERMS = 10_000
+#: Largest |value| of a closed (numeric) argument of ``exp`` and of a closed non-integer
+#: exponent: ``exp(10**4)`` has about 4,343 digits, already far past any bound of the papers;
+#: ``exp(exp(exp(exp(100))))`` would have more digits than atoms in the universe and hung or
+#: overflowed every engine, so it is refused while the formula is read (issue 24.5).
+MAX_EXP_ARG = 10 ** 4
+#: Largest decimal exponent of an exact number string (a box end or an ``at`` value):
+#: ``"1e100000000"`` would make :class:`sympy.Rational` build a number of 10^8 digits.
+MAX_DECIMAL_EXPONENT = 40
+
+_EXACT_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:/\d+)?$")
+
+
+def parse_exact_number(text: str) -> sp.Rational:
+    """An exact rational from a short number string (``"3"``, ``"-1/2"``, ``"0.25"``,
+    ``"1e-3"``), checked *before* any arithmetic: the grammar is a decimal or a fraction, the
+    exponent at most :data:`MAX_DECIMAL_EXPONENT` in absolute value. Raises ``ValueError`` with
+    the rule broken (the caller names the file, node and option)."""
+    t = str(text).strip().replace("_", "")
+    if len(t) > 40 or not _EXACT_RE.match(t):
+        raise ValueError(f"{str(text)[:40]!r} is not an exact decimal or fraction such as 3, -1/2, 0.25 or 1e-3")
+    m = re.search(r"[eE]([+-]?\d+)", t)
+    if m and abs(int(m.group(1))) > MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"{text!r}: decimal exponent {m.group(1)} exceeds {MAX_DECIMAL_EXPONENT}")
+    num, _, den = t.partition("/")
+    mant, _, ex = num.lower().partition("e")
+    q = sp.Rational(mant) * sp.Integer(10) ** int(ex or 0)
+    if den:
+        if int(den) == 0:
+            raise ValueError(f"{text!r} divides by zero")
+        q = q / sp.Integer(den)
+    return q
+
+
+class Condition(tuple):
+    """A side condition read from the formula's source before any simplification:
+    ``(text, relation)``, e.g. ``("x != 0", Ne(x, 0))`` for the denominator of ``x/x``, or
+    ``("x >= 0", x >= 0)`` for the argument of ``sqrt(x)`` (issue 24.2). A claim holds only where
+    it is defined, so an engine's proof counts only once every condition is proved from the
+    domains and hypotheses."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, rel):
+        return super().__new__(cls, (text, rel))
+
+    @property
+    def text(self) -> str:
+        return self[0]
+
+    @property
+    def rel(self):
+        return self[1]
 
 
 def _sum(f, i, a, b):
+    if a.is_number and b.is_number and b < a:
+        return sp.Integer(0)  # the empty sum (see _Walker._range)
     return sp.Sum(f, (i, a, b))
 
 
 def _product(f, i, a, b):
+    if a.is_number and b.is_number and b < a:
+        return sp.Integer(1)  # the empty product
     return sp.Product(f, (i, a, b))
 
 
@@ -91,13 +149,39 @@ _CMP = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreate
         ast.GtE: sp.GreaterThan, ast.Eq: sp.Eq}
 
 
+def _nonzero(e) -> sp.Basic:
+    """``e != 0`` as ``e < 0 or e > 0`` (every engine decides comparisons; few decide ``!=``)."""
+    return sp.Or(sp.StrictLessThan(e, 0), sp.StrictGreaterThan(e, 0))
+
+
+def _numeric_abs(v) -> float:
+    """|v| of a closed expression whose parts are already bounded (``inf`` if it cannot be
+    evaluated)."""
+    try:
+        return abs(float(sp.N(v, 15)))
+    except (TypeError, ValueError, OverflowError):
+        return math.inf
+
+
 class _Walker:
-    def __init__(self, text: str, symbols: Mapping[str, sp.Basic], file, node, allow_bool: bool):
+    def __init__(self, text: str, symbols: Mapping[str, sp.Basic], file, node, allow_bool: bool,
+                 define_conditions: Mapping[str, list] | None = None):
         self.text = text
         self.symbols = symbols
         self.file = file
         self.node = node
         self.allow_bool = allow_bool
+        #: side conditions read from the source (denominators, sqrt/log arguments, powers,
+        #: Sum/Product ranges), in the order met, before sympy simplifies anything away
+        self.conditions: list[Condition] = []
+        self.define_conditions = define_conditions or {}
+        #: names bound by Sum/Product in this formula
+        self.bound: set[str] = set()
+
+    def cond(self, text: str, rel) -> None:
+        if rel is sp.true or rel is True:
+            return
+        self.conditions.append(Condition(text, rel))
 
     def fail(self, msg: str, at: ast.AST | None = None):
         col = getattr(at, "col_offset", None)
@@ -124,6 +208,7 @@ class _Walker:
             if op is ast.Div:
                 if right == 0:
                     self.fail("divides by zero", n)
+                self.cond(f"{sp.sstr(right)} != 0", _nonzero(right))
                 return self._bits(left / right, n)
             if op is ast.Pow:
                 if right.is_number and right.is_Integer and abs(int(right)) > MAX_POWER:
@@ -135,6 +220,15 @@ class _Walker:
                 if right.is_number and not right.is_Integer and left.is_number and left.is_Integer \
                         and abs(int(left)) > 10 ** 6:
                     self.fail("has a numeric power too large to evaluate", n)
+                if right.is_number and not right.is_Integer and _numeric_abs(right) > MAX_POWER:
+                    self.fail(f"has an exponent larger than {MAX_POWER}", n)
+                if right.is_Integer and right < 0:
+                    self.cond(f"{sp.sstr(left)} != 0", _nonzero(left))
+                elif not right.is_Integer:
+                    if right.is_number and right.is_positive:
+                        self.cond(f"{sp.sstr(left)} >= 0", sp.GreaterThan(left, 0))
+                    else:
+                        self.cond(f"{sp.sstr(left)} > 0", sp.StrictGreaterThan(left, 0))
                 return left ** right
             self.fail(f"operator {op.__name__} is not allowed (use + - * / **)", n)
         if isinstance(n, ast.UnaryOp):
@@ -198,6 +292,7 @@ class _Walker:
             if name.startswith("__") or name.startswith("_"):
                 self.fail(f"name {name!r} is not allowed (leading underscore)", n)
             if name in self.symbols:
+                self.conditions.extend(self.define_conditions.get(name, ()))
                 return self.symbols[name]
             if name in CONSTANTS:
                 return CONSTANTS[name]
@@ -222,12 +317,29 @@ class _Walker:
             if len(n.args) not in counts:
                 self.fail(f"{fname} takes {' or '.join(map(str, counts))} arguments, got {len(n.args)}", n)
             args = []
+            first_body_cond = len(self.conditions)
+            n_body_cond = None
             for k, a in enumerate(n.args):
                 val = self.walk(a, d)
                 self._need_expr(val, a)
                 if k in symbol_args and not isinstance(val, sp.Symbol):
                     self.fail(f"argument {k + 1} of {fname} must be a declared symbol", a)
                 args.append(val)
+                if k == 0:
+                    n_body_cond = len(self.conditions)
+            if fname == "sqrt":
+                self.cond(f"{sp.sstr(args[0])} >= 0", sp.GreaterThan(args[0], 0))
+            elif fname == "log":
+                self.cond(f"{sp.sstr(args[0])} > 0", sp.StrictGreaterThan(args[0], 0))
+            elif fname == "exp" and args[0].is_number and _numeric_abs(args[0]) > MAX_EXP_ARG:
+                self.fail(f"exp of a number beyond {MAX_EXP_ARG} in absolute value is refused "
+                          "(it overflows every engine)", n)
+            elif fname == "factorial":
+                if args[0].is_integer is not True:
+                    self.fail("factorial: the argument must be an integer expression", n)
+                self.cond(f"{sp.sstr(args[0])} >= 0", sp.GreaterThan(args[0], 0))
+            elif fname in ("Sum", "Product"):
+                self._range(fname, args, first_body_cond, n_body_cond, n)
             if fname in ("factorial", "binomial", "Sum", "Product"):
                 for k, val in enumerate(args):
                     if val.is_number and (not val.is_finite or abs(val) > MAX_COUNT):
@@ -248,6 +360,34 @@ class _Walker:
                 self.fail(f"{fname}: {exc}", n)
         self.fail(f"syntax {type(n).__name__} is not allowed", n)
 
+    def _range(self, fname, args, first, stop, at):
+        """Sum/Product(f, i, a, b): integer limits, an integer index, and one convention for
+        empty ranges in every engine (issue 24.2). A numeric range with b < a is empty: the sum is
+        0 and the product 1 (the constructor below returns that value, so no engine sees sympy's
+        Karr convention, under which ``Sum(1, (i, 5, 1)) = -3``). With symbolic limits the
+        conventions agree exactly when b >= a - 1, which becomes a side condition; conditions of
+        the body hold for a <= i <= b only."""
+        f, i, a, b = args
+        if a.is_integer is not True or b.is_integer is not True:
+            self.fail(f"{fname}: the limits must be integer expressions (declare their symbols with an "
+                      "integer domain)", at)
+        if i.is_integer is not True or i.is_negative:
+            self.fail(f"{fname}: the index {i} must be declared integer, nonnegative_integer or "
+                      "positive_integer", at)
+        self.bound.add(i.name)
+        body = self.conditions[first:stop]
+        del self.conditions[first:stop]
+        if a.is_number and b.is_number and b < a:
+            return  # empty: no term, no condition
+        for c in body:
+            self.cond(f"{c.text} for {a} <= {i} <= {b}",
+                      sp.Or(sp.StrictLessThan(i, a), sp.StrictGreaterThan(i, b), c.rel))
+        if not (a.is_number and b.is_number):
+            self.cond(f"{b} >= {a} - 1 (the range of {fname} is empty or proper)", sp.GreaterThan(b - a + 1, 0))
+        lowest = 1 if i.is_positive else (0 if i.is_nonnegative else None)
+        if lowest is not None:
+            self.cond(f"{a} >= {lowest} (the index {i} ranges over its domain)", sp.GreaterThan(a, lowest))
+
     def _bits(self, v, at):
         if isinstance(v, sp.Rational) and int(v.p).bit_length() + int(v.q).bit_length() > MAX_BITS:
             self.fail(f"builds a number of more than {MAX_BITS} bits", at)
@@ -263,12 +403,16 @@ class _Walker:
 
 
 def parse_formula(text: object, symbols: Mapping[str, sp.Basic], *, file: str | None = None,
-                  node: str | None = None, allow_bool: bool = False) -> sp.Basic:
+                  node: str | None = None, allow_bool: bool = False, conditions: list | None = None,
+                  define_conditions: Mapping[str, list] | None = None) -> sp.Basic:
     """Parse ``text`` into a sympy expression or relation, safely.
 
     ``symbols`` maps every allowed name to its sympy object (symbols with their assumptions, or
     already-parsed definitions). ``allow_bool`` permits ``and``/``or``/``not`` and nested
-    comparisons (for hypotheses). Raises :class:`~checker.errors.OutlineError` on anything not
+    comparisons (for hypotheses). ``conditions``, when given, receives the formula's side
+    conditions (:class:`Condition`) read from the source before any simplification, including
+    those of the abbreviations it names (``define_conditions``: name -> their conditions).
+    Raises :class:`~checker.errors.OutlineError` on anything not
     in the allow-list; never executes code from ``text``.
 
     >>> import sympy as sp
@@ -301,9 +445,20 @@ def parse_formula(text: object, symbols: Mapping[str, sp.Basic], *, file: str | 
     except (ValueError, MemoryError, RecursionError) as exc:
         raise OutlineError(f"formula {text!r} cannot be parsed: {type(exc).__name__}", file=file,
                            node=node) from None
-    w = _Walker(text.strip(), symbols, file, node, allow_bool)
+    w = _Walker(text.strip(), symbols, file, node, allow_bool, define_conditions)
     try:
-        return w.walk(tree)
+        out = w.walk(tree)
+        clash = sorted(w.bound & {s.name for s in out.free_symbols})
+        if clash:
+            w.fail(f"the index {clash[0]!r} of a Sum/Product is also used outside it: use another name "
+                   "for the index (a bound name may not be captured)")
+        if conditions is not None:
+            seen = {c.text for c in conditions}
+            for c in w.conditions:
+                if c.text not in seen:
+                    seen.add(c.text)
+                    conditions.append(c)
+        return out
     except OutlineError:
         raise
     except RecursionError:

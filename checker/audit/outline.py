@@ -27,7 +27,7 @@ from typing import Any
 
 import sympy as sp
 
-from checker.audit.formula import parse_formula
+from checker.audit.formula import parse_exact_number, parse_formula
 from checker.errors import OutlineError
 from checker.validate import suggest
 
@@ -121,6 +121,11 @@ class Statement:
     claim: sp.Basic | None
     text: str
     source: Mapping[str, Any]  # the raw strings, for hashing and display
+    #: side conditions of the claim (and of the abbreviations it names), read from its source
+    #: text before sympy simplifies anything: denominators != 0, sqrt arguments >= 0, log
+    #: arguments > 0, non-integer power bases, Sum/Product ranges (issue 24.2). Each is a
+    #: ``(text, relation)`` pair that the engines must prove from the domains and hypotheses.
+    conditions: tuple = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,13 +230,17 @@ def _parse_statement(raw, file, nid) -> Statement:
         domains[name] = dom
     table: dict[str, sp.Basic] = dict(symbols)
     defines: dict[str, sp.Expr] = {}
+    define_conditions: dict[str, list] = {}
     def_raw = raw.get("define", {})
     if not isinstance(def_raw, dict):
         raise _err("statement.define must be a table name = formula", file, nid)
     for name, text in def_raw.items():
         if name in table or not name.isascii() or not name.isidentifier() or name.startswith("_"):
             raise _err(f"define {name!r}: name is not a fresh identifier", file, nid)
-        expr = parse_formula(_formula_text(text, f"define {name}", file, nid), table, file=file, node=nid)
+        dconds: list = []
+        expr = parse_formula(_formula_text(text, f"define {name}", file, nid), table, file=file, node=nid,
+                             conditions=dconds, define_conditions=define_conditions)
+        define_conditions[name] = dconds
         if not isinstance(expr, sp.Expr):
             raise _err(f"define {name!r} must be an expression, not a relation", file, nid)
         defines[name] = expr
@@ -243,9 +252,11 @@ def _parse_statement(raw, file, nid) -> Statement:
             raise _err(f"hypothesis {h!r} must be a comparison", file, nid)
         hyps.append(val)
     claim = None
+    conditions: list = []
     if "claim" in raw:
         text = _formula_text(raw["claim"], "statement.claim", file, nid)
-        claim = parse_formula(text, table, file=file, node=nid, allow_bool=True)
+        claim = parse_formula(text, table, file=file, node=nid, allow_bool=True, conditions=conditions,
+                              define_conditions=define_conditions)
         if not _is_conjunction(claim):
             raise _err(f"claim {text!r} must be a comparison (< <= > >= ==) or a conjunction of "
                        "comparisons joined by 'and'", file, nid)
@@ -255,8 +266,17 @@ def _parse_statement(raw, file, nid) -> Statement:
     src = {"symbols": dict(syms_raw), "define": {k: str(v) for k, v in def_raw.items()},
            "hypotheses": list(raw.get("hypotheses") or []),
            "claim": str(raw.get("claim")) if "claim" in raw else None}
+    bound = set()
+    for e in hyps + ([claim] if claim is not None else []):
+        for sub in sp.preorder_traversal(e):
+            if isinstance(sub, (sp.Sum, sp.Product)):
+                bound |= {lim[0].name for lim in sub.limits}
+    free = {sym.name for e in hyps + ([claim] if claim is not None else []) for sym in e.free_symbols}
+    if bound & free:
+        raise _err(f"symbol {sorted(bound & free)[0]!r} is the index of a Sum/Product and is also used free in "
+                   "the statement: give the index its own name (a bound name may not be captured)", file, nid)
     return Statement(symbols=symbols, domains=domains, defines=defines, hypotheses=tuple(hyps),
-                     claim=claim, text=_str(raw.get("text"), "statement.text", file, nid, required=False),
+                     claim=claim, conditions=tuple(conditions), text=_str(raw.get("text"), "statement.text", file, nid, required=False),
                      source=src)
 
 
@@ -333,14 +353,14 @@ def _parse_check(raw, k, file, nid, statement: Statement) -> CheckSpec:
                                    file, nid)
                     if isinstance(v, str) and (len(v) > 40 or not v.isascii()):
                         raise _err(f"checks[{k}].{key}.{name}: {v[:40]!r} is not a short exact rational", file, nid)
-                    try:
-                        q = sp.Rational(str(v))
-                    except (TypeError, ValueError, SyntaxError, sp.SympifyError):
-                        raise _err(f"checks[{k}].{key}.{name}: {v!r} is not an exact rational", file, nid) from None
+                    try:  # the grammar and the exponent are checked before any arithmetic
+                        q = parse_exact_number(str(v))
+                    except (TypeError, ValueError, SyntaxError, sp.SympifyError) as exc:
+                        raise _err(f"checks[{k}].{key}.{name}: {exc}", file, nid) from None
                     if not q.is_Rational or abs(q.p) > MAX_ENDPOINT * q.q or q.q > MAX_ENDPOINT:
                         raise _err(f"checks[{k}].{key}.{name}: {v!r} exceeds the cap |value| <= 10^12 "
                                    "(denominator <= 10^12)", file, nid)
-                if key == "box" and sp.Rational(str(val[0])) > sp.Rational(str(val[1])):
+                if key == "box" and parse_exact_number(str(val[0])) > parse_exact_number(str(val[1])):
                     raise _err(f"checks[{k}].box.{name}: low > high", file, nid)
     for key in ("max_boxes", "max_examples", "seed", "timeout_ms", "prec"):
         if key in opts and (isinstance(opts[key], bool) or not isinstance(opts[key], int) or opts[key] < 0):

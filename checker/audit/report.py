@@ -20,15 +20,21 @@ __all__ = ["render_graph", "render_html", "FILL", "BORDER"]
 from checker.audit.words import BAD_STATUSES, COLOURS
 
 FILL = {**{f"rests on {k}": v for k, v in COLOURS.items()}, "stated": "#FFFFFF", "defined": "#DDDDDD",
-        "not established": "#FF6B6B"}
+        "erratum as expected": "#8FB8E8", "not established": "#FF6B6B"}
 
 
-def fill_of(rep) -> str:
-    """The fill colour of a node report (weakest leaf; white/grey/red for the other statuses)."""
+def fill_of(rep, errata=None) -> str:
+    """The fill colour of a node report (weakest leaf; white/grey/red for the other statuses).
+
+    An erratum (a restatement the audit is *expected* to refute or to confirm) is coloured by
+    whether its outcome is the expected one, never by the raw verdict: a refutation that was
+    expected is not a failure, and an erratum with the wrong outcome is one."""
+    if rep.kind == "erratum" and errata is not None and rep.id in errata:
+        return FILL["erratum as expected"] if errata[rep.id].passed else FILL["not established"]
     if rep.status in BAD_STATUSES:
         return FILL["not established"]
-    if rep.status in ("stated", "defined"):
-        return FILL[rep.status]
+    if rep.status in ("stated", "defined", "trivial"):
+        return FILL["stated" if rep.status == "trivial" else rep.status]  # a trivial theorem says nothing
     return COLOURS[rep.weakest]
 BORDER = {"ready": "#2E8B57", "stated": "#1F6FD1"}
 SHAPE = {"definition": "box", "assumption": "box", "cited": "note", "erratum": "octagon"}
@@ -39,7 +45,7 @@ def _dot(result: AuditResult) -> str:
     for nid, rep in result.nodes.items():
         lab = f"{nid}\\n{rep.status_text}{' (variant)' if rep.variant else ''}"
         lines.append(f'  "{nid}" [label="{lab}", shape={SHAPE.get(rep.kind, "ellipse")}, '
-                     f'fillcolor="{fill_of(rep)}", color="{BORDER[rep.border]}", penwidth=2];')
+                     f'fillcolor="{fill_of(rep, result.errata)}", color="{BORDER[rep.border]}", penwidth=2];')
     for u, v, d in result.graph.edges(data=True):
         style = "dashed" if d["kind"] == "statement" else "solid"
         lines.append(f'  "{u}" -> "{v}" [style={style}];')
@@ -77,7 +83,7 @@ def _draw(result: AuditResult, fmt: str) -> bytes:
     nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[e for e in g.edges if g.edges[e]["kind"] == "statement"],
                            arrows=True, style="dashed", alpha=0.5)
     nx.draw_networkx_nodes(g, pos, ax=ax, nodelist=nodes, node_size=500,
-                           node_color=[fill_of(result.nodes[v]) for v in nodes],
+                           node_color=[fill_of(result.nodes[v], result.errata) for v in nodes],
                            edgecolors=[BORDER[result.nodes[v].border] for v in nodes], linewidths=2.5)
     nx.draw_networkx_labels(g, pos, ax=ax, font_size=6)
     handles = [Patch(facecolor=c, edgecolor="black", label=f"fill: {k}") for k, c in FILL.items()]
@@ -126,6 +132,16 @@ def render_html(result: AuditResult, *, graph: bool = True) -> str:
            "is proved (symbolic, SMT, exact evaluation, interval on the whole stated domain); otherwise the status "
            "says what it is checked modulo (assumed, cited, experiment, tested, box-only); the trust report of "
            "each theorem lists the leaves its checks actually used.</p>"]
+    kr = getattr(result, "kernel", None)
+    if kr is not None:  # the Coq kernel (issue 23): what Qed closed, or why it did not run
+        from checker.audit.kernel.verdict import BEYOND
+
+        proved = [r for r in result.nodes.values() if getattr(r, "kernel", "") and r.kernel_reason != BEYOND]
+        k = sum(r.kernel == "kernel-checked" for r in proved)
+        out.append(f"<p>Coq kernel: {_e(kr.note)}</p>" if kr.note else
+                   f"<p>Coq kernel: {k} of {len(proved)} proved nodes kernel-checked (closed with Qed); "
+                   "'fully checked' now means kernel-checked all the way down, 'solver-checked' that z3 or "
+                   "sympy proved it and the kernel did not (the goal Coq left open is shown).</p>")
     if result.errors:
         out.append("<h2>Errors</h2><ul>" + "".join(f"<li class='bad'>{_e(e)}</li>" for e in result.errors) + "</ul>")
     if graph and len(result.nodes):
@@ -154,6 +170,14 @@ def render_html(result: AuditResult, *, graph: bool = True) -> str:
             hyps = ", ".join(sp.latex(h) for h in st.hypotheses)
             out.append(f"<p>Claim: <code>{_e(sp.latex(st.claim))}</code>"
                        + (f" under <code>{_e(hyps)}</code>" if hyps else "") + "</p>")
+        if getattr(rep, "coq", ""):  # the Coq statement the kernel checked (issue 23.6)
+            word = {"kernel-checked": "kernel-checked: Coq closed it with Qed",
+                    "solver-checked": "solver-checked: the Coq kernel did not close it"}.get(
+                rep.kernel, "a Coq Axiom: taken on trust" if rep.kind in ("cited", "assumption") else "")
+            out.append(f"<p>Coq statement{' (' + _e(word) + ')' if word else ''}:</p><pre>{_e(rep.coq)}</pre>")
+            if rep.kernel == "solver-checked" and (rep.kernel_goal or rep.kernel_reason):
+                out.append(f"<p><small>{_e(rep.kernel_reason)}</small></p>"
+                           + (f"<pre>{_e(rep.kernel_goal)}</pre>" if rep.kernel_goal else ""))
         if n.paper_statement:
             out.append(f"<p>Paper's statement: {_e(n.paper_statement)}</p>")
         if n.variant:
@@ -209,12 +233,12 @@ def render_theorem_graph(result: AuditResult, node_id: str, *, fmt: str = "png")
     for n, (x, y) in pos.items():
         rep = result.nodes[n]
         ax.text(x, y, n, ha="center", va="center", fontsize=7, zorder=3,
-                bbox=dict(boxstyle="round,pad=0.3", fc=fill_of(rep),
+                bbox=dict(boxstyle="round,pad=0.3", fc=fill_of(rep, result.errata),
                           ec=BORDER.get(rep.border, "#000000"), lw=1.8))
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.6, len(layers) - 0.4)
     ax.set_axis_off()
-    present = {fill_of(result.nodes[n]) for n in g}
+    present = {fill_of(result.nodes[n], result.errata) for n in g}
     handles = [Patch(facecolor=c, edgecolor="black", label=f"fill: {k}") for k, c in FILL.items() if c in present]
     handles += [Patch(facecolor="white", edgecolor=c, linewidth=2, label=f"border: {k}") for k, c in BORDER.items()]
     handles += [Line2D([], [], ls="--", color="grey", label="statement dependency"),

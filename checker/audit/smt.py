@@ -148,8 +148,8 @@ class Translation:
             a = self.expr(e.args[0])
             self.obligations.append((f"{sp.sstr(e.args[0])} > 0", a > 0))
             v = self._abstract(e, "log")
-            # log(a) <= a - 1 for a > 0 (concavity); log(a) >= 0 iff a >= 1
-            self.facts.append(z3.Implies(a > 0, z3.And(v <= a - 1, (v >= 0) == (a >= 1))))
+            # log(a) <= a - 1 for a > 0 (concavity); log(a) >= 0 iff a >= 1, > 0 iff a > 1
+            self.facts.append(z3.Implies(a > 0, z3.And(v <= a - 1, (v >= 0) == (a >= 1), (v > 0) == (a > 1))))
             return v
         if isinstance(e, sp.Abs):
             a = self.expr(e.args[0])

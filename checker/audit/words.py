@@ -32,14 +32,28 @@ PROOF_TAGS = ("symbolic", "smt-nra", "interval", "exact-eval", "derived")
 #: result rests on whose own checks did not pass.
 CATEGORIES = ("proved", "box-only", "tested", "experiment", "cited", "assumed", "unchecked")
 
+#: Tag of a node used informally whose hypotheses nothing discharged: ``hypotheses:NODE``. The
+#: namespace is reserved (no check or node id produces it otherwise), so an allow-list pattern
+#: for undischarged hypotheses cannot match an assumption node by accident (issue 24.3).
+HYPOTHESES_PREFIX = "hypotheses:"
+#: Prefixes of the tags that name a node.
+NODE_TAG_PREFIXES = ("assumed:", HYPOTHESES_PREFIX)
+
 #: Node statuses and their prose.
 STATUSES: Mapping[str, str] = {
     "fully checked": "fully checked: every leaf it rests on is proved (symbolic, SMT, exact "
-                     "evaluation, or interval arithmetic on the whole stated domain)",
+                     "evaluation, or interval arithmetic on the whole stated domain); with the Coq "
+                     "kernel on, every obligation under it is also kernel-checked (closed with Qed)",
+    "solver-checked": "solver-checked: every leaf it rests on is proved, by z3 or sympy, but the Coq "
+                      "kernel did not close every obligation under it with Qed (the report shows the "
+                      "goal Coq left open)",
     "checked modulo": "checked modulo the listed leaves: its own checks and everything it rests on "
                       "passed, but some leaves are assumed, cited, sampled or box-only",
     "locally checked": "its own checks passed, but a node it rests on is not checked",
     "stated": "stated only: no check establishes it (or the formula language cannot express it)",
+    "trivial": "trivial: a theorem whose claim holds with no hypotheses and uses nothing; it says "
+               "nothing about the result (never a pass of the theorem unless the allow-list names "
+               "'trivial')",
     "defined": "a definition (nothing to check)",
     "refuted": "refuted: a counterexample was replayed exactly, or the negation was proved",
     "failed": "failed: an experiment found counter-evidence",
@@ -51,7 +65,12 @@ STATUSES: Mapping[str, str] = {
 }
 
 #: Statuses under which a node counts as established (possibly modulo trusted leaves).
-PASS_STATUSES = ("fully checked", "checked modulo", "defined")
+PASS_STATUSES = ("fully checked", "solver-checked", "checked modulo", "defined")
+
+#: Per-node words of the Coq kernel (issue 23): *kernel-checked* when Coq closed the node's
+#: obligation with Qed; *solver-checked* when z3 or sympy proved it and the kernel did not.
+#: With the kernel on, "fully checked" means kernel-checked all the way down.
+KERNEL_WORDS = ("kernel-checked", "solver-checked")
 #: Statuses that fail the audit.
 BAD_STATUSES = ("refuted", "failed", "vacuous", "undecided", "timeout", "error", "skipped",
                 "locally checked")
@@ -75,7 +94,7 @@ def category_of(tag: str) -> str:
         return "experiment"
     if tag.startswith("cited:"):
         return "cited"
-    if tag.startswith("assumed:"):
+    if tag.startswith(NODE_TAG_PREFIXES):
         return "assumed"
     if tag == "unchecked":
         return "unchecked"

@@ -76,7 +76,7 @@ def calibrate_threshold(real, *, quantile: float = 0.01,
     tau = float(np.quantile(dist, q, method="inverted_cdf"))
     n = f.shape[0]
     within = len(pairs_within(f, tau, block=block))
-    npairs = n * (n - 1) // 2  # pragma: no mutate: n(n-1) is even, so // and / give the same value (integer() accepts an integral float)
+    npairs = n * (n - 1) // 2
     fa = clopper_pearson(within, npairs, confidence=confidence)
     qs = {str(p): float(np.quantile(dist, p)) for p in (0.0, 0.001, 0.01, 0.05, 0.5)}
     return Threshold(value=tau, quantile=q, n_real=n, pair_false_alarm=fa, nn_quantiles=qs,

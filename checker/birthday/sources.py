@@ -17,6 +17,13 @@ A source has ``draw(n, *, generator) -> Tensor (n, d)`` (float64) and a ``name``
   :func:`skewed_source`. Its *collision support* :math:`1/\sum_i p_i^2` equals :math:`N` for
   the uniform case; it is what a collision count estimates.
 
+* :func:`model_source`: a trained generator named on the command line (``--source model
+  --model X``): a ``checker gan train`` run folder, a TorchScript generator file, or a
+  ``module:function`` sampler called as ``function(n, seed)`` returning ``n`` samples. Every
+  trial's seed is drawn from the trial's ``torch.Generator``, so a sampler that honours its
+  seed gives resume-stable trials. ONNX generators are refused by name: checker does not
+  depend on ``onnxruntime``.
+
 Feature maps (``drop_coordinates``) map samples to the space where distances are measured.
 """
 
@@ -45,6 +52,9 @@ __all__ = [
     "drop_coordinates",
     "apply_feature_map",
     "as_source",
+    "LoadedModel",
+    "model_source",
+    "SeededSampler",
 ]
 
 
@@ -298,3 +308,114 @@ def as_source(obj) -> Any:
     raise InvalidArgument("source", type(obj).__name__,
                           "must be a callable generator, a torch module wrapped by from_module, "
                           "an array of samples or an object with draw(n, generator=)")
+
+
+class SeededSampler:
+    """Fresh samples from ``fn(n, seed)``: the seed of each call is drawn from the trial's
+    ``torch.Generator`` (a 63-bit integer), so trials are reproducible and distinct."""
+
+    def __init__(self, fn: Callable[[int, int], Any], *, name: str):
+        if not callable(fn):
+            raise InvalidArgument("model", name, "must name a callable function(n, seed)")
+        self.fn = fn
+        self.name = name
+        self.d: int | None = None
+
+    def draw(self, n: int, *, generator: torch.Generator) -> torch.Tensor:
+        n = positive_int("n", n)
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+        x = _check_batch(self.fn(n, seed), n, self.d, self.name)
+        self.d = x.shape[1]
+        return x
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedModel:
+    """What ``--model`` named: the sample ``source``, its ``kind`` (``run``, ``torchscript`` or
+    ``function``), the image shape when known, and the run (``checker gan train``) if any."""
+
+    source: Any
+    kind: str
+    image_shape: tuple[int, int] | None = None
+    run: Any = None
+
+
+_ONNX_RULE = ("is an ONNX file: checker does not depend on onnxruntime, so it cannot run ONNX "
+              "generators; export the generator to TorchScript (torch.jit.script) or wrap it in a "
+              "module:function sampler")
+
+
+def _function(spec: str, name: str) -> Callable[..., Any]:
+    import importlib
+    import re
+
+    mod_name, _, fn_name = spec.partition(":")
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", mod_name) or not re.fullmatch(r"[A-Za-z_]\w*", fn_name):
+        raise InvalidArgument(name, spec, "must be a run folder, a TorchScript file or module:function")
+    import os
+    import sys
+
+    added = os.getcwd() not in sys.path and "" not in sys.path
+    if added:  # as `python -m checker` does: modules in the working folder are importable
+        sys.path.insert(0, os.getcwd())
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise InvalidArgument(name, spec, f"names a module that cannot be imported ({exc})") from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
+    fn = getattr(mod, fn_name, None)
+    if fn is None or not callable(fn):
+        raise InvalidArgument(name, spec, f"module {mod_name!r} has no function {fn_name!r}")
+    return fn
+
+
+def model_source(spec: str, *, latent_dim: int | None = None, device: object = "cpu",
+                 name: str = "--model") -> LoadedModel:
+    """The :class:`LoadedModel` for ``spec`` (see the module docstring).
+
+    A run folder (or its ``model.pt``) is loaded with ``weights_only=True``. A TorchScript file
+    is loaded with ``torch.jit.load``, which runs the file's own code: give only files you
+    trust. Its code dimension is the module attribute ``latent_dim``, else ``latent_dim``.
+    """
+    from pathlib import Path
+
+    from checker.device import resolve_device
+
+    if not isinstance(spec, str) or not spec:
+        raise InvalidArgument(name, spec, "must be a run folder, a TorchScript file or module:function")
+    p = Path(spec)
+    if p.suffix.lower() == ".onnx":
+        raise InvalidArgument(name, spec, _ONNX_RULE)
+    if not p.exists() and ":" in spec and not spec.startswith((".", "/")):
+        fn = _function(spec, name)
+        return LoadedModel(source=SeededSampler(fn, name=f"sampler {spec}"), kind="function")
+    if p.is_dir() or (p.is_file() and p.name == "model.pt" and (p.parent / "result.json").exists()):
+        from checker.gan.train import load_run
+
+        run = load_run(p, name=name, device=device)
+        src = GeneratorSource(run.sample, name=f"{run.config.arch} run {p}")
+        return LoadedModel(source=src, kind="run", image_shape=run.image_shape, run=run)
+    if not p.is_file():
+        raise InvalidArgument(name, spec, "must be an existing run folder or TorchScript file, or module:function")
+    dev = resolve_device(device, "--device")
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # torch >= 2.10 marks TorchScript deprecated; it still loads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(p), map_location=dev)
+    except Exception as exc:  # noqa: BLE001 - not TorchScript: say so in one line
+        raise InvalidArgument(name, spec, f"is not a TorchScript file ({type(exc).__name__})",
+                              hint="save it with torch.jit.save(torch.jit.script(generator), path)") from None
+    module.eval()
+    k = getattr(module, "latent_dim", None)
+    if k is None:
+        if latent_dim is None:
+            raise InvalidArgument("--latent-dim", None, f"is required: {spec} has no latent_dim attribute")
+        k = latent_dim
+    elif latent_dim is not None and int(latent_dim) != int(k):
+        raise InvalidArgument("--latent-dim", latent_dim, f"must equal the module's latent_dim={int(k)}")
+    return LoadedModel(source=from_module(module, latent_dim=int(k), name=f"TorchScript {p.name}"),
+                       kind="torchscript")

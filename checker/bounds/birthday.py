@@ -234,7 +234,7 @@ def sample_size_for(q: float, N: int) -> int:
     hi = min(max(hi, 2), N + 1)  # pragma: no mutate: only clamps the start of the doubling search to [2, N+1]; the bisection returns the same smallest M from any start there
     lo = 1  # collision probability of one sample is 0 < q
     while not _collision_at_least(N, hi, q):  # the exp bound is sufficient; float safety only
-        lo, hi = hi, min(2 * hi, N + 1)  # pragma: no mutate: float-safety fallback, not entered in practice (the exp-bound M already has P >= q); it only re-seeds the bisection
+        lo, hi = hi, min(2 * hi, N + 1)
     while hi - lo > 1:  # invariant: P(lo) < q <= P(hi)
         mid = (lo + hi) // 2
         if _collision_at_least(N, mid, q):

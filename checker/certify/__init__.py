@@ -8,6 +8,10 @@
   :math:`\\gamma` (local strong concavity, Lipschitz fallback) on top of
   :mod:`checker.certify.propagate` (rigorous enclosures, rounding included) and
   :mod:`checker.certify.bnb` (branch-and-bound for inputs of dimension <= 3).
+* :mod:`checker.certify.exact`: which models the sound bounds accept (an allow-list of exact
+  call paths; hooks, overrides and compiled wrappers refused by name).
+* :mod:`checker.certify.external`: ONNX and TorchScript files read into the same layer chain.
+* :mod:`checker.certify.planted`: networks with planted narrow maxima (the soundness bench).
 * :mod:`checker.certify.envelope`: the certificate against :math:`\\rho` (envelope over
   :math:`\\gamma`, sound values only) with the attacks' worst cases.
 * :mod:`checker.certify.hessian`: per-example Hessian power-iteration estimates.

@@ -330,8 +330,11 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
     ``checkpoint``: a file path; the per-example ascent results are saved atomically after each
     batch of ``batch_size`` examples and a re-run with the same inputs resumes.
     ``on_progress(done, total)``: called after each batch (the CLI prints periodic lines).
-    Raises :class:`InvalidArgument` for a module with hooks or an instance ``forward``, and for a
-    Softplus with a non-default ``threshold``.
+    Raises :class:`InvalidArgument` for a module whose call path is not exactly its class's
+    (hooks, instance or compiled overrides, patched classes; :mod:`checker.certify.exact`), for a
+    Softplus with ``beta <= 0`` or a non-default ``threshold``. Modules of types outside the
+    allow-list give an estimate whose reason names the module. The checkpoint fingerprint covers
+    the architecture (types, constants, dtypes, devices), so a resume across models is refused.
     """
     import torch
 
@@ -355,18 +358,23 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
         inner_steps = integer("inner_steps", inner_steps, min_value=0)
     if step_size is not None:
         step_size = positive("step_size", step_size)
+    notes: tuple[str, ...] = ()
+    arch = None
     if isinstance(model, torch.nn.Module):
-        check_exact_behaviour(model)
+        from checker.certify.exact import architecture_signature
+
+        notes = tuple(check_exact_behaviour(model))
+        arch = architecture_signature(model)
     orig_dtypes = {str(p.dtype) for p in model.parameters()} if hasattr(model, "parameters") else set()
     model64, x, y, _ = validate_model_data(model, x, y)
     n = x.shape[0]
     extra_assumptions = tuple(
         f"the model's {d} weights are evaluated in float64 (the certificate is for that "
         "evaluation, not for the model's own lower-precision arithmetic)"
-        for d in sorted(orig_dtypes - {"torch.float64"}))
+        for d in sorted(orig_dtypes - {"torch.float64"})) + notes
 
     reasons: list[str] = []
-    key = _cache_key(model64, x, y, seed)
+    key = _cache_key(model64, x, y, seed, arch)
     cached = _SWEEP_CACHE.get(key, {})
     smooth = cached.get("smooth") or network_smoothness(model64, tuple(x.shape[1:]), seed=seed)
     net = None
@@ -419,7 +427,8 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
                                "max_steps": max_steps, "step": step, "inner_steps": inner_steps,
                                "hessian": hessian, "hessian_iters": hessian_iters,
                                "batch_size": batch_size, "seed": seed, "custom_loss": loss_fn is not None,
-                               "version": 2})
+                               "architecture": arch, "method": method, "sound": sound,
+                               "version": 3})
         state = load_checkpoint(checkpoint, config_fingerprint=ckpt_fp) or state
     parts = state["parts"]
     chunks = list(range(state["done"], n, batch_size))
@@ -511,6 +520,10 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
                        f"{float(lb.allowance.max()) if lb is not None else float('nan'):.3g}) also covers "
                        "torch's float64 evaluation and its Softplus threshold switch for every z with "
                        "||z - x|| <= R_i",)
+        if net is not None and any(op[0] == "conv" for op in net.ops):
+            assumptions += ("convolution norms are the smallest of rigorous bounds (kernel-offset sum, "
+                            "explicit matrix) and the circular-FFT norm times 1 + 1e-9, which assumes the "
+                            "FFT's and SVD's backward errors (O(log N u), O(m u) relative) stay below that margin",)
     else:
         assumptions = tuple(smooth.assumptions) + (
             "float64 evaluation; its rounding is not bounded rigorously (it is far below "
@@ -558,10 +571,12 @@ _SWEEP_CACHE: dict = {}
 _SWEEP_CACHE_SIZE = 4
 
 
-def _cache_key(model64, x, y, seed):
+def _cache_key(model64, x, y, seed, arch=None):
+    from checker.certify.exact import architecture_signature
+    from checker.io import fingerprint
 
     return (_content_hash(list(model64.state_dict().values())), _content_hash([x, y]),
-            repr(model64), int(seed))
+            repr(model64), fingerprint(architecture_signature(model64)), fingerprint(arch), int(seed))
 
 
 def _cache_put(key, value) -> None:

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from checker.certify.propagate import (TINY, U, ChainNet, ball_to_u1, enclose, gamma_n, grad_z,
                                        hess_z, opnorm_upper, sym_lambda_max_upper, torch_evaluation_allowance)
 
-__all__ = ["LocalBounds", "local_bounds", "strong_concavity_bound", "corollary4_tight", "global_lipschitz", "METHODS", "DENSE_HESSIAN_DIM",
+__all__ = ["LocalBounds", "local_bounds", "shell_bound", "SHELLS", "strong_concavity_bound", "corollary4_tight", "global_lipschitz", "METHODS", "DENSE_HESSIAN_DIM",
            "RADIUS_ITERS"]
 
 #: Codes of ``LocalBounds.method``.
@@ -52,6 +52,8 @@ METHODS = ("local", "bnb", "fallback")
 #: Inputs up to this dimension get the exact d x d Hessian enclosure W1^T K W1; above it,
 #: lambda_max(W1^T K W1) <= ||W1||^2 max(lambda_max(K), 0) (K in the first hidden layer's space).
 DENSE_HESSIAN_DIM = 256
+#: Shells of the shell-integrated fallback (:func:`shell_bound`): radii R/2^(k-1), k = SHELLS..1.
+SHELLS = 12
 #: Iterations of the radius refinement R <- min(R, G(R)/gamma).
 RADIUS_ITERS = 4
 #: The refinement stops early once no radius shrinks by more than this fraction (a smaller
@@ -116,7 +118,7 @@ def corollary4_tight(net: ChainNet) -> float:
     a, b = 1.0, 0.0
     up = 1 + 8 * U
     for op, nrm in zip(net.ops, net.opnorms):
-        if op[0] == "linear":
+        if op[0] != "act":  # linear, conv (norm bounds in net.opnorms) or padding (norm 1)
             a, b = a * nrm * up, b * nrm * up
         else:
             l0, l1 = _ACT_L[op[1]]
@@ -130,9 +132,11 @@ def corollary4_tight(net: ChainNet) -> float:
 def global_lipschitz(net: ChainNet) -> float:
     """:math:`G_0=\\sqrt2\\prod_k L^0_k\\lVert W_k\\rVert_2` (rigorous, rounded up)."""
     g = math.sqrt(2.0) * (1 + 2 * U)
-    for op in net.ops:
+    for op, nrm in zip(net.ops, net.opnorms):
         if op[0] == "linear":
             g *= opnorm_upper(op[1]) * (1 + 4 * U)
+        elif op[0] != "act":  # conv (rigorous bound in net.opnorms) or padding (norm 1)
+            g *= nrm * (1 + 4 * U)
         elif op[1] == "sigmoid":
             g *= 0.25
     return g * (1 + 8 * U) + TINY
@@ -161,8 +165,12 @@ def _curvature(net, enc):
 
     from checker.certify.propagate import _cr
 
-    Klo, Khi = enc.hess_u1
     w = net.w1_norm
+    if enc.hess_u1 is None:  # convolutional chains: the structure bound only
+        lamK = enc.lam_struct
+        best = torch.clamp(lamK, min=0.0) * (w * w) * (1 + 8 * U) + TINY
+        return torch.minimum(best, torch.full_like(best, corollary4_tight(net)))
+    Klo, Khi = enc.hess_u1
     # (c) ||W1||^2 max(lambda_max(K), 0): cheap, loose when W1 is far from an isometry
     lamK = torch.minimum(sym_lambda_max_upper(Klo, Khi), enc.lam_struct)
     best = torch.clamp(lamK, min=0.0) * (w * w) * (1 + 8 * U) + TINY
@@ -182,15 +190,63 @@ def _curvature(net, enc):
     return best
 
 
+def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SHELLS, g_cap=None):
+    """The shell-integrated fallback [D]: with radii :math:`0=s_0<s_1<\\dots<s_K=R`
+    (:math:`s_k=R\\,2^{k-K}`) and :math:`G_k\\ge\\sup_{B(x,s_k)}\\lVert\\nabla\\ell\\rVert` (bound
+    propagation on each ball), every :math:`z` with :math:`r=\\lVert z-x\\rVert\\in(s_{k-1},s_k]`
+    satisfies :math:`\\ell(z)-\\ell(x)\\le\\int_0^r\\sup_{B(x,t)}\\lVert\\nabla\\ell\\rVert\\,dt
+    \\le C_k+G_k(r-s_{k-1})` with :math:`C_k=\\sum_{j<k}G_j(s_j-s_{j-1})` (the segment from
+    :math:`x` to :math:`z` stays in :math:`B(x,t)` up to length :math:`t`), and also
+    :math:`\\ell(z)\\le\\ell^{\\rm hi}(B(x,s_k))`. So on the shell
+    :math:`f\\le\\ell(x)+\\min\\{\\max_{r\\in[s_{k-1},s_k]}C_k+G_k(r-s_{k-1})-\\gamma r^2,\\;
+    \\ell^{\\rm hi}(B(x,s_k))-\\ell(x)-\\gamma s_{k-1}^2\\}`, and :math:`\\phi_\\gamma(x)` is at
+    most the largest shell value (the maximiser lies in :math:`B(x,R)`). Inner shells, where the
+    enclosures are narrow, make this much tighter than :math:`\\ell(x)+G^2/(4\\gamma)` for
+    convolutional networks. Every step is rounded up."""
+    import torch
+
+    n = x.shape[0]
+    up = 1 + 16 * U
+    C = torch.zeros(n, dtype=x.dtype)
+    prev = torch.zeros(n, dtype=x.dtype)
+    best = torch.full((n,), -math.inf, dtype=x.dtype)
+    for k in range(shells, 0, -1):
+        s_k = R * (2.0 ** (1 - k)) if k > 1 else R
+        s_k = s_k * up + TINY if k > 1 else R  # outermost shell is exactly the proved ball
+        enc = enclose(net, *ball_to_u1(net, x, s_k), y, hessian=False)
+        G = _grad_norm_on(net, enc) * up + TINY
+        if g_cap is not None:  # a Lipschitz bound on the whole ball B(x, R) holds on every shell
+            G = torch.minimum(G, g_cap)
+        a, b = prev, s_k
+        vertex = G / (2.0 * gamma)
+        # max over r in [a, b] of C + G (r - a) - gamma r^2 (concave): at the vertex when it lies
+        # in [a, b] (decided with slack: the unconstrained maximum is always an upper bound)
+        free = C - G * a + G * G / (4.0 * gamma)
+        at_a = C - gamma * a * a
+        at_b = C + G * (b - a) - gamma * b * b
+        inside = (vertex >= a * (1 - 1e-9)) & (vertex <= b * (1 + 1e-9))
+        v1 = torch.where(inside, free, torch.where(vertex < a, at_a, at_b))
+        mag = C.abs() + G * b + gamma * b * b + G * G / (4.0 * gamma)
+        v1 = v1 + mag * (32 * U) + TINY
+        v2 = torch.clamp(enc.loss[1] - l0_hi, min=0.0) - gamma * a * a * (1 - 8 * U)
+        v2 = v2 + (enc.loss[1].abs() + l0_hi.abs() + gamma * a * a) * (16 * U) + TINY
+        best = torch.maximum(best, torch.minimum(v1, v2))
+        C = (C + G * (b - a)) * up + TINY
+        prev = b
+    out = l0_hi + torch.clamp(best, min=0.0)
+    return out + out.abs() * (8 * U) + TINY
+
+
 def local_bounds(net: ChainNet, x, y, z_hat, *, gamma: float, bnb: bool = True, tol: float | None = None,
                  radius_iters: int = RADIUS_ITERS, global_g: float | None = None,
-                 bnb_max_iters: int = 60, radius_scale: float = 1.0) -> LocalBounds:
+                 bnb_max_iters: int = 60, radius_scale: float = 1.0, shells: int = SHELLS) -> LocalBounds:
     """Sound per-example bounds for the rows of ``x`` (n, d), labels ``y``, ascent solutions
     ``z_hat`` (n, d); see the module docstring. ``bnb``: run branch-and-bound for ``d <= 3`` on
     the examples whose bound is more than ``tol`` above the lower value. ``global_g``: a
     precomputed :func:`global_lipschitz` (cache it across a gamma sweep). ``radius_scale``
     multiplies the proved radius: values below 1 make the bounds UNSOUND and exist only for the
-    negative controls of the test suite."""
+    negative controls of the test suite. ``shells``: number of shells of the shell-integrated
+    fallback (:func:`shell_bound`; 0 switches it off)."""
     import torch
 
     from checker.certify.bnb import BNB_TOL, MAX_DIM, branch_and_bound, point_values
@@ -239,11 +295,13 @@ def local_bounds(net: ChainNet, x, y, z_hat, *, gamma: float, bnb: bool = True, 
     fb2 = torch.where(curv >= 0, lx_hi + g0n * R + curv * R * R, inf)
     fb = torch.minimum(fb1, fb2)
     fb = fb + fb.abs() * (8 * U) + TINY
+    if shells:
+        fb = torch.minimum(fb, shell_bound(net, x, y, R, gamma=gamma, l0_hi=lx_hi, shells=shells, g_cap=G))
     best = torch.minimum(local, fb)
     method = torch.where(local <= fb, 0, 2)
     bnb_conv = torch.zeros(n, dtype=torch.bool)
     boxes = 0
-    if bnb and d <= MAX_DIM:
+    if bnb and d <= MAX_DIM and net.dense:
         need = (best - lower) > tol
         if bool(need.any()):
             idx = need.nonzero().squeeze(1)

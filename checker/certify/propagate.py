@@ -90,9 +90,13 @@ def gamma_n(n: int) -> float:
 
 @dataclass(frozen=True, kw_only=True)
 class ChainNet:
-    """A chain network in the engine's form: ``ops`` is a tuple of ``("linear", W, b)`` and
-    ``("act", kind, beta)``; the first op is linear (``W`` = identity when the model starts
-    with an activation). ``d``: input features (flattened)."""
+    """A chain network in the engine's form: ``ops`` is a tuple of ``("linear", W, b)``,
+    ``("conv", W, b, meta)`` (a 2-D convolution, or an average pooling written as one, on the
+    flattened C x H x W layout; ``meta``: stride, padding, dilation, in/out shapes, ``wrel`` the
+    relative error of its stored weights against the exact ones), ``("pad", (l, r, t, b),
+    in_shape, out_shape)`` (zero padding) and ``("act", kind, beta)``; the first op is linear or
+    conv (``W`` = identity when the model starts otherwise). Vectors are always flat (B, n):
+    Flatten, Unflatten, Identity and Dropout are no-ops there. ``d``: input features."""
 
     ops: tuple
     d: int
@@ -100,8 +104,10 @@ class ChainNet:
     softplus_layers: tuple[tuple[int, float], ...] = ()
     #: rigorous upper bound on the first layer's spectral norm
     w1_norm: float = math.inf
-    #: rigorous upper bounds on every op's linear-map norm (1.0 for activations)
+    #: rigorous upper bounds on every op's linear-map norm (1.0 for activations and padding)
     opnorms: tuple[float, ...] = ()
+    #: notes for the certificate (train-mode Dropout evaluated in eval mode)
+    notes: tuple[str, ...] = ()
 
     @property
     def W1(self):
@@ -111,92 +117,188 @@ class ChainNet:
     def b1(self):
         return self.ops[0][2]
 
+    @property
+    def dense(self) -> bool:
+        """True for chains of dense linear maps and activations only (entrywise Hessian
+        enclosures and branch-and-bound need explicit matrices)."""
+        return all(op[0] in ("linear", "act") for op in self.ops)
 
-def check_exact_behaviour(model) -> None:
-    """Raise :class:`InvalidArgument` unless every module of ``model`` behaves exactly as its
-    class: no forward hooks or pre-hooks (per module or global), no ``forward`` assigned on an
-    instance. The certificate maps modules to mathematics by class, so anything else could make
-    a certificate unsound."""
-    import torch.nn.modules.module as mm
 
-    for name in ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
-                 "_global_backward_pre_hooks", "_global_forward_hooks_always_called"):
-        hooks = getattr(mm, name, None)
-        if hooks:
-            raise InvalidArgument("model", f"global hook ({name.strip('_')})",
-                                  "must not be registered: a global hook can change every module's "
-                                  "output, so the certificate cannot know what the model computes")
-    for path, m in model.named_modules():
-        where = path or "(root)"
-        for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
-                     "_backward_pre_hooks"):
-            if getattr(m, attr, None):
-                raise InvalidArgument("model", f"module {where} ({type(m).__name__})",
-                                      f"has {attr.strip('_').replace('_', ' ')}: a hooked module does not "
-                                      "behave as its class, so it cannot be certified (remove the hook)")
-        if "forward" in vars(m):
-            raise InvalidArgument("model", f"module {where} ({type(m).__name__})",
-                                  "has a forward assigned on the instance: it does not behave as its "
-                                  "class, so it cannot be certified")
+def check_exact_behaviour(model) -> list[str]:
+    """Raise :class:`InvalidArgument` unless every module of ``model`` has exactly its class's
+    call path (no hooks, no instance or compiled overrides, no patched classes, no active torch
+    modes); see :mod:`checker.certify.exact`. Returns notes (train-mode Dropout)."""
+    from checker.certify.exact import check_exact_behaviour as check
+
+    return check(model)
 
 
 def _leaves(model):
-    """Leaf modules of a (nested) plain ``nn.Sequential``; a string reason otherwise."""
-    import torch.nn as nn
+    """Leaf modules of an exact (nested) ``nn.Sequential`` of allowed types, or a string naming
+    the first module that is not (:func:`checker.certify.exact.exact_chain`)."""
+    from checker.certify.exact import exact_chain
 
-    out = []
-    for m in model:
-        if isinstance(m, nn.Sequential):
-            if type(m).forward is not nn.Sequential.forward:
-                return f"{type(m).__name__} overrides Sequential.forward"
-            sub = _leaves(m)
-            if isinstance(sub, str):
-                return sub
-            out.extend(sub)
-        else:
-            out.append(m)
-    return out
+    return exact_chain(model)
 
 
-def _leaf_modules(model):
-    import torch.nn as nn
+#: Convolutions whose explicit matrix has at most this many entries get their norm from it.
+DENSE_OPNORM_LIMIT = 2_000_000
 
-    if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
-        return f"model is a {type(model).__name__}, not an nn.Sequential chain"
-    return _leaves(model)  # nested Sequentials must not override forward either
+
+def _conv_apply(W, meta, v, absw: bool = False):
+    """The convolution of ``meta`` applied to flat rows ``v`` (B, n_in) -> (B, n_out)."""
+    import torch.nn.functional as F
+
+    B = v.shape[0]
+    out = F.conv2d(v.reshape(B, *meta["in_shape"]), W.abs() if absw else W, None, meta["stride"],
+                   meta["padding"], meta["dilation"])
+    return out.reshape(B, -1)
+
+
+def _conv_apply_t(W, meta, g, absw: bool = False):
+    """The transpose of the convolution applied to flat rows ``g`` (B, n_out) -> (B, n_in)."""
+    import torch.nn.functional as F
+
+    B = g.shape[0]
+    cin, h, w = meta["in_shape"]
+    cout, ho, wo = meta["out_shape"]
+    kh, kw = W.shape[2], W.shape[3]
+    (sh, sw), (ph, pw), (dh, dw) = meta["stride"], meta["padding"], meta["dilation"]
+    oph = h - ((ho - 1) * sh - 2 * ph + dh * (kh - 1) + 1)
+    opw = w - ((wo - 1) * sw - 2 * pw + dw * (kw - 1) + 1)
+    out = F.conv_transpose2d(g.reshape(B, cout, ho, wo), W.abs() if absw else W, None, (sh, sw),
+                             (ph, pw), (oph, opw), 1, (dh, dw))
+    return out.reshape(B, -1)
+
+
+def _conv_opnorm(W, meta) -> float:
+    """Rigorous upper bound on a convolution's norm: the smallest of the sum over kernel offsets
+    of the exact channel-mixing norms (each by :func:`opnorm_upper`), the explicit matrix's norm
+    when it is small (its entries are the weights exactly), and the circular-FFT bound of
+    :func:`checker.certify.smoothness.conv_opnorm_fft` (exact norm of the circular convolution
+    times ``1 + OPNORM_REL_SAFETY``, which exceeds the FFT's and SVD's backward error bounds,
+    O(log N u) and O(m u) relative, by orders of magnitude)."""
+    import torch
+
+    from checker.certify.smoothness import conv_opnorm_fft
+
+    kh, kw = W.shape[2], W.shape[3]
+    s = 0.0
+    for i in range(kh):
+        for j in range(kw):
+            s += opnorm_upper(W[:, :, i, j])
+    best = s * (1 + 2 * gamma_n(kh * kw + 2)) + TINY
+    fft = conv_opnorm_fft(W, meta["in_shape"][1:], stride=meta["stride"], padding=meta["padding"],
+                          dilation=meta["dilation"])
+    best = min(best, fft * (1 + 4 * U))
+    n_in, n_out = math.prod(meta["in_shape"]), math.prod(meta["out_shape"])
+    if n_in * n_out <= DENSE_OPNORM_LIMIT:
+        eye = torch.eye(n_in, dtype=W.dtype)
+        A = _conv_apply(W, meta, eye).T.contiguous()  # (n_out, n_in), entries exactly weights
+        best = min(best, opnorm_upper(A))
+    return best * (1 + meta.get("wrel", 0.0)) * (1 + 4 * U) + TINY
 
 
 def chain_net(model, input_shape) -> ChainNet | str:
     """The engine's form of ``model`` (float64 copies of the weights), or a string saying why
-    the local analysis does not cover it. Raises :class:`InvalidArgument` for hooked modules
-    and for a Softplus with a non-default threshold (the function torch computes then jumps in
-    value by up to :math:`\\log(1+e^{-t})/\\beta`, 0.69 at :math:`t=0`)."""
+    the local analysis does not cover it. Raises :class:`InvalidArgument` for modules whose
+    call path is not their class's (:mod:`checker.certify.exact`) and for a Softplus with a
+    non-default threshold (the function torch computes then jumps in value by up to
+    :math:`\\log(1+e^{-t})/\\beta`, 0.69 at :math:`t=0`).
+
+    Covered: ``Linear`` (on flat inputs), ``Conv2d`` (``groups=1``, numeric zero padding, any
+    stride and dilation, bias or not), ``AvgPool2d`` (``ceil_mode=False``, no
+    ``divisor_override``, padding only with ``count_include_pad``: a convolution with weights
+    :math:`1/k^2`), ``ZeroPad2d``, ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` (eval
+    mode), ``ELU(alpha=1)``, ``Tanh``, ``Sigmoid``, ``Softplus(beta>0, threshold=20)``."""
     import torch
     import torch.nn as nn
 
-    check_exact_behaviour(model)
-    leaves = _leaf_modules(model)
+    notes = tuple(check_exact_behaviour(model))
+    leaves = _leaves(model)
     if isinstance(leaves, str):
         return leaves
     d = int(math.prod(input_shape))
+    shape = tuple(int(s) for s in input_shape)
     ops: list = []
     softplus: list = []
-    width = d
-    first = True
     for i, m in enumerate(leaves):
         t = type(m)
         if t is nn.Linear:
             w = m.weight.detach().to(torch.float64).cpu()
             b = (m.bias.detach().to(torch.float64).cpu() if m.bias is not None
                  else torch.zeros(w.shape[0], dtype=torch.float64))
-            if w.shape[1] != width:
-                return f"layer {i} (Linear) expects {w.shape[1]} features, gets {width}"
+            if len(shape) != 1 or w.shape[1] != shape[0]:
+                return (f"layer {i} (Linear) expects {w.shape[1]} features, gets an input of shape "
+                        f"{shape} (Linear acts on the last axis; flatten first)")
             ops.append(("linear", w, b))
-            width = w.shape[0]
-        elif t in (nn.Identity, nn.Dropout) or (t is nn.Flatten and first):
-            continue
+            shape = (w.shape[0],)
+        elif t is nn.Conv2d or t is nn.AvgPool2d:
+            if len(shape) != 3:
+                return f"layer {i} ({t.__name__}) needs a C x H x W input, gets shape {shape}"
+            if t is nn.Conv2d:
+                if m.groups != 1 or m.padding_mode != "zeros" or isinstance(m.padding, str):
+                    return (f"layer {i} (Conv2d) uses groups={m.groups}, padding_mode={m.padding_mode!r}, "
+                            f"padding={m.padding!r}: only groups=1 with numeric zero padding is covered")
+                w = m.weight.detach().to(torch.float64).cpu()
+                if w.shape[1] != shape[0]:
+                    return f"layer {i} (Conv2d) expects {w.shape[1]} channels, gets {shape[0]}"
+                b = (m.bias.detach().to(torch.float64).cpu() if m.bias is not None
+                     else torch.zeros(w.shape[0], dtype=torch.float64))
+                stride, padding, dilation = tuple(m.stride), tuple(m.padding), tuple(m.dilation)
+                wrel = 0.0
+            else:
+                pair = lambda v: (int(v), int(v)) if isinstance(v, int) else tuple(int(e) for e in v)  # noqa: E731
+                k, stride, padding = pair(m.kernel_size), pair(m.stride or m.kernel_size), pair(m.padding)
+                if m.ceil_mode or m.divisor_override is not None or (any(padding) and not m.count_include_pad):
+                    return (f"layer {i} (AvgPool2d) uses ceil_mode={m.ceil_mode}, divisor_override="
+                            f"{m.divisor_override}, count_include_pad={m.count_include_pad}: only the "
+                            "plain average (a convolution with weights 1/k^2) is covered")
+                c = shape[0]
+                w = torch.zeros(c, c, *k, dtype=torch.float64)
+                w[torch.arange(c), torch.arange(c)] = 1.0 / (k[0] * k[1])
+                b = torch.zeros(c, dtype=torch.float64)
+                dilation = (1, 1)
+                # fl(1/k^2) is within u of 1/k^2 relative (exact when k^2 is a power of two)
+                wrel = 0.0 if (k[0] * k[1]) & (k[0] * k[1] - 1) == 0 else 2 * U
+            with torch.no_grad():
+                out_shape = tuple(nn.functional.conv2d(torch.zeros(1, *shape, dtype=torch.float64), w,
+                                                       None, stride, padding, dilation).shape[1:])
+            if min(out_shape) < 1:
+                return f"layer {i} ({t.__name__}) has an empty output for an input of shape {shape}"
+            meta = dict(stride=stride, padding=padding, dilation=dilation, in_shape=shape,
+                        out_shape=out_shape, wrel=wrel, n=w.shape[1] * w.shape[2] * w.shape[3],
+                        nt=w.shape[0] * w.shape[2] * w.shape[3])
+            if ops and ops[-1][0] == "pad" and t is nn.Conv2d and padding == (0, 0):
+                l_, r_, t_, b_ = ops[-1][1]
+                if l_ == r_ and t_ == b_:  # ZeroPad2d then Conv2d = Conv2d with that padding
+                    prev = ops.pop()
+                    meta = dict(meta, padding=(t_, l_), in_shape=prev[2])
+            ops.append(("conv", w, b, meta))
+            shape = out_shape
+        elif t is nn.ZeroPad2d:
+            p = tuple(int(v) for v in m.padding)
+            if len(shape) != 3 or len(p) != 4 or min(p) < 0 or float(m.value) != 0.0:
+                return f"layer {i} (ZeroPad2d {m.padding}) on shape {shape}: only 2-D zero padding is covered"
+            out_shape = (shape[0], shape[1] + p[2] + p[3], shape[2] + p[0] + p[1])
+            ops.append(("pad", p, shape, out_shape))
+            shape = out_shape
         elif t is nn.Flatten:
-            continue  # flat vectors stay flat (only Linear and element-wise layers precede it)
+            nd = len(shape) + 1
+            sd, ed = m.start_dim % nd, m.end_dim % nd
+            if sd == 1 and ed == nd - 1:
+                shape = (int(math.prod(shape)),)
+            elif sd > ed or sd == ed:
+                pass
+            else:
+                return f"layer {i} (Flatten(start_dim={m.start_dim}, end_dim={m.end_dim})) is not covered"
+        elif t is nn.Unflatten:
+            if m.dim not in (1, -1) or len(shape) != 1 or \
+                    int(math.prod(m.unflattened_size)) != shape[0] or min(m.unflattened_size) < 1:
+                return f"layer {i} (Unflatten({m.dim}, {m.unflattened_size})) on shape {shape} is not covered"
+            shape = tuple(int(s) for s in m.unflattened_size)
+        elif t in (nn.Identity, nn.Dropout):
+            continue
         elif t is nn.ELU:
             if float(m.alpha) != 1.0:
                 return f"layer {i}: ELU(alpha={m.alpha}) has a discontinuous derivative at 0"
@@ -219,18 +321,21 @@ def chain_net(model, input_shape) -> ChainNet | str:
                                   "must output logits: remove the final softmax (cross-entropy applies its own)")
         else:
             return f"layer {i} ({t.__name__}) is not covered by the local analysis " \
-                   "(Linear and ELU(alpha=1)/Tanh/Sigmoid/Softplus only)"
-        first = False
+                   "(Linear, Conv2d, AvgPool2d, ZeroPad2d, reshapes and ELU(alpha=1)/Tanh/Sigmoid/Softplus only)"
     if not ops:
         return "model has no layers"
-    if ops[0][0] != "linear":
+    if len(shape) != 1:
+        return f"model output has shape {shape}: logits must be a flat vector (add Flatten)"
+    if ops[0][0] not in ("linear", "conv"):
         ops.insert(0, ("linear", torch.eye(d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64)))
         softplus = [(k + 1, b) for k, b in softplus]
+    width = shape[0]
     if width < 2:
         return f"model outputs {width} logit(s): cross-entropy needs >= 2"
-    norms = tuple(opnorm_upper(op[1]) if op[0] == "linear" else 1.0 for op in ops)
+    norms = tuple(opnorm_upper(op[1]) if op[0] == "linear" else
+                  _conv_opnorm(op[1], op[3]) if op[0] == "conv" else 1.0 for op in ops)
     return ChainNet(ops=tuple(ops), d=d, n_classes=width, softplus_layers=tuple(softplus),
-                    w1_norm=norms[0], opnorms=norms)
+                    w1_norm=norms[0], opnorms=norms, notes=notes)
 
 
 def opnorm_upper(W) -> float:
@@ -301,6 +406,108 @@ def _imatmul(alo, ahi, blo, bhi):
     rad = ac.abs() @ br + ar @ bc.abs() + ar @ br
     tot = (rad + 2 * gamma_n(ac.shape[-1] + 2) * (ac.abs() @ bc.abs() + rad)) * (1 + 4 * U) + TINY
     return _out(oc - tot, oc + tot)
+
+
+
+def _conv_iv(lo, hi, op, transpose: bool = False):
+    """Enclosure of the convolution ``op`` (or its transpose) applied to ``[lo, hi]`` (flat
+    rows), rounding included: centre-radius with :math:`|W|`, and the a priori error
+    :math:`2\\gamma_{n+2}|W||x|` of sums of at most ``n`` products (any order) plus the bias;
+    ``wrel`` covers stored weights that differ from the exact ones (average pooling)."""
+    _, W, b, meta = op
+    apply = _conv_apply_t if transpose else _conv_apply
+    n = meta["nt"] if transpose else meta["n"]
+    c, r = _cr(lo, hi)
+    oc = apply(W, meta, c)
+    orad = apply(W, meta, r, absw=True)
+    mag = apply(W, meta, c.abs(), absw=True) + orad
+    if b is not None and not transpose:
+        hw = meta["out_shape"][1] * meta["out_shape"][2]
+        bb = b.repeat_interleave(hw)
+        oc = oc + bb
+        mag = mag + bb.abs()
+    tot = (orad + (2 * gamma_n(n + 2) + meta["wrel"]) * mag) * (1 + 4 * U) + TINY
+    return _out(oc - tot, oc + tot)
+
+
+def _pad_iv(lo, hi, op, transpose: bool = False):
+    """Zero padding (exact) or its transpose, the crop (exact)."""
+    import torch.nn.functional as F
+
+    _, (l_, r_, t_, b_), in_shape, out_shape = op
+    B = lo.shape[0]
+    if not transpose:
+        return (F.pad(lo.reshape(B, *in_shape), (l_, r_, t_, b_)).reshape(B, -1),
+                F.pad(hi.reshape(B, *in_shape), (l_, r_, t_, b_)).reshape(B, -1))
+    C, H, W = out_shape
+
+    def crop(v):
+        return v.reshape(B, C, H, W)[:, :, t_:H - b_, l_:W - r_].reshape(B, -1)
+
+    return crop(lo), crop(hi)
+
+
+def op_forward(op, lo, hi):
+    """Enclosure of a linear, conv or pad op applied to the box ``[lo, hi]``."""
+    if op[0] == "linear":
+        return _lin(lo, hi, op[1], op[2])
+    if op[0] == "conv":
+        return _conv_iv(lo, hi, op)
+    return _pad_iv(lo, hi, op)
+
+
+def op_backward(op, lo, hi):
+    """Enclosure of the transpose of a linear, conv or pad op applied to ``[lo, hi]``."""
+    if op[0] == "linear":
+        return _lin(lo, hi, op[1].T)
+    if op[0] == "conv":
+        return _conv_iv(lo, hi, op, transpose=True)
+    return _pad_iv(lo, hi, op, transpose=True)
+
+
+#: Largest B x n1 x (widest layer) for which a convolutional chain gets the entrywise Jacobian
+#: and Hessian enclosures (interval matrices); above it only the norm-based structure bound.
+JACOBIAN_MATRIX_LIMIT = 4_000_000
+
+
+def op_columns(op, lo, hi, transpose: bool = False):
+    """Enclosure of :math:`AJ` (or :math:`A^\\top J`) for batched interval matrices ``J``
+    (B, m, k): the op applied to every column."""
+    if op[0] == "linear":
+        return _lmat(op[1].T if transpose else op[1], lo, hi)
+    B, m, k = lo.shape
+    f = op_backward if transpose else op_forward
+    flo, fhi = f(op, lo.transpose(1, 2).reshape(B * k, m), hi.transpose(1, 2).reshape(B * k, m))
+    return flo.reshape(B, k, -1).transpose(1, 2), fhi.reshape(B, k, -1).transpose(1, 2)
+
+
+def op_abs(op, v):
+    """:math:`|A|v` (floating point) for a non-negative ``v``; with :func:`op_terms` it gives the
+    a priori error of evaluating the op."""
+    if op[0] == "linear":
+        return v @ op[1].abs().T
+    if op[0] == "conv":
+        return _conv_apply(op[1], op[3], v, absw=True)
+    return _pad_iv(v, v, op)[0]
+
+
+def op_terms(op) -> int:
+    """The most products summed for one output of the op (0 for padding)."""
+    if op[0] == "linear":
+        return op[1].shape[1]
+    if op[0] == "conv":
+        return op[3]["n"]
+    return 0
+
+
+def op_bias_abs(op):
+    """:math:`|b|` broadcast to the op's output (0 for padding)."""
+    if op[0] == "linear":
+        return op[2].abs()
+    if op[0] == "conv":
+        hw = op[3]["out_shape"][1] * op[3]["out_shape"][2]
+        return op[2].abs().repeat_interleave(hw)
+    return 0.0
 
 
 def _fw(v, rel=ACT_ULPS * U, abs_=0.0):
@@ -467,47 +674,62 @@ class Enclosure:
 def ball_to_u1(net: ChainNet, z0, radius):
     """Box of :math:`u_1=W_1z+b_1` over the balls :math:`\\lVert z-z_0\\rVert_2\\le r` (rows of
     ``z0`` (B, d), ``radius`` (B,))."""
-    W, b = net.W1, net.b1
+    op = net.ops[0]
+    W = op[1]
     zero = z0 * 0.0
-    clo, chi = _lin(z0, z0 + zero, W, b)
-    rown = (W * W).sum(1).sqrt() * (1 + gamma_n(W.shape[1] + 4))
+    clo, chi = op_forward(op, z0, z0 + zero)
+    if op[0] == "linear":
+        rown = (W * W).sum(1).sqrt() * (1 + gamma_n(W.shape[1] + 4))
+    else:  # a row of a convolution holds a subset of its output channel's weights
+        rown = (W * W).sum((1, 2, 3)).sqrt() * (1 + gamma_n(op[3]["n"] + 4)) * (1 + op[3]["wrel"])
+        rown = rown.repeat_interleave(op[3]["out_shape"][1] * op[3]["out_shape"][2])
     rad = radius[:, None] * rown[None, :] * (1 + 2 * U)
     return _out(clo - rad, chi + rad)
 
 
 def box_to_u1(net: ChainNet, lo, hi):
     """Box of :math:`u_1` over the boxes ``[lo, hi]`` (B, d)."""
-    return _lin(lo, hi, net.W1, net.b1)
+    return op_forward(net.ops[0], lo, hi)
 
 
 def enclose(net: ChainNet, u1lo, u1hi, y, *, hessian: bool = True) -> Enclosure:
-    """Propagate the box ``[u1lo, u1hi]`` of the first pre-activation through the network."""
+    """Propagate the box ``[u1lo, u1hi]`` of the first pre-activation through the network.
+
+    With ``hessian`` the curvature is enclosed too: for dense chains (:attr:`ChainNet.dense`),
+    and for convolutional chains whose Jacobians fit :data:`JACOBIAN_MATRIX_LIMIT`, entrywise
+    (``hess_u1``, with the Jacobians :math:`J_k` as interval matrices) and by the structure
+    bound ``lam_struct``; for larger convolutional chains only by ``lam_struct``, with :math:`\\lVert J_k\\rVert` bounded by the product of the ops' norms and
+    the activations' largest :math:`|\\sigma'|` on the box (``hess_u1`` is then None)."""
     import torch
 
     B, n1 = u1lo.shape
     lo, hi = u1lo, u1hi
     jn = torch.ones(B, dtype=lo.dtype)  # running upper bound on ||J|| (product of norms)
     jnorms = []
-    if hessian:
+    widths = [op[1].shape[0] if op[0] == "linear" else math.prod(op[3]["out_shape"]) if op[0] == "conv"
+              else math.prod(op[3]) for op in net.ops if op[0] != "act"]
+    mats = hessian and (net.dense or B * n1 * max(widths) <= JACOBIAN_MATRIX_LIMIT)
+    if mats:
         eye = torch.eye(n1, dtype=lo.dtype).expand(B, n1, n1)
         Jlo, Jhi = eye, eye
-    acts = []  # (input J enclosure, d1, d2) per activation; linear W's for the backward pass
+    acts = []  # (input J enclosure, d1, d2) per activation; linear ops for the backward pass
     back = []
     for k, op in enumerate(net.ops[1:], start=1):
-        if op[0] == "linear":
-            _, W, b = op
-            lo, hi = _lin(lo, hi, W, b)
+        if op[0] != "act":
+            lo, hi = op_forward(op, lo, hi)
+            if mats:
+                Jlo, Jhi = op_columns(op, Jlo, Jhi)
             if hessian:
-                Jlo, Jhi = _lmat(W, Jlo, Jhi)
                 jn = jn * net.opnorms[k] * (1 + 4 * U)
-            back.append(("linear", W))
+            back.append(("linear", op))
         else:
             _, kind, beta = op
             (vlo, vhi), d1, d2 = act_enclosure(kind, beta, lo, hi)
             if hessian:
-                acts.append((len(back), (Jlo, Jhi), d2))
-                jnorms.append(torch.minimum(jn, _schur_norm(Jlo, Jhi)))
-                Jlo, Jhi = _mul(d1[0][:, :, None], d1[1][:, :, None], Jlo, Jhi)
+                acts.append((len(back), (Jlo, Jhi) if mats else None, d2))
+                jnorms.append(torch.minimum(jn, _schur_norm(Jlo, Jhi)) if mats else jn)
+                if mats:
+                    Jlo, Jhi = _mul(d1[0][:, :, None], d1[1][:, :, None], Jlo, Jhi)
                 jn = jn * torch.maximum(d1[0].abs(), d1[1].abs()).max(1).values * (1 + 4 * U)
             back.append(("act", d1))
             lo, hi = vlo, vhi
@@ -515,32 +737,34 @@ def enclose(net: ChainNet, u1lo, u1hi, y, *, hessian: bool = True) -> Enclosure:
     K = None
     lam_struct = None
     if hessian:
-        K = _imatmul(Jlo.transpose(1, 2), Jhi.transpose(1, 2), *_imatmul(Hlo, Hhi, Jlo, Jhi))
+        if mats:
+            K = _imatmul(Jlo.transpose(1, 2), Jhi.transpose(1, 2), *_imatmul(Hlo, Hhi, Jlo, Jhi))
         # lambda_max(diag p - p p^T) <= min(1/2, trace) (PSD); trace <= sum of p_j(1-p_j) upper ends
         h_ce = torch.clamp(torch.diagonal(Hhi, dim1=1, dim2=2).sum(1), max=0.5) * (1 + 2 * gamma_n(Hhi.shape[1] + 2)) + TINY
-        jl = torch.minimum(jn, _schur_norm(Jlo, Jhi))
+        jl = torch.minimum(jn, _schur_norm(Jlo, Jhi)) if mats else jn
         lam_struct = h_ce * jl * jl * (1 + 8 * U) + TINY
     # backward: g holds the gradient at the *output* of op index i while walking down
     s_terms = {}
     for i in range(len(back) - 1, -1, -1):
         kind = back[i][0]
         if kind == "linear":
-            W = back[i][1]
-            glo, ghi = _lin(glo, ghi, W.T)
+            glo, ghi = op_backward(back[i][1], glo, ghi)
         else:
             d1 = back[i][1]
             s_terms[i] = (glo, ghi)
             glo, ghi = _mul(glo, ghi, d1[0], d1[1])
     if hessian:
-        for (i, (Jilo, Jihi), d2), jk in zip(acts, jnorms):
+        for (i, Ji, d2), jk in zip(acts, jnorms):
             gl, gh = s_terms[i]
             slo, shi = _mul(gl, gh, d2[0], d2[1])
             smax = torch.clamp(shi.max(1).values, min=0.0)
             lam_struct = lam_struct + smax * jk * jk * (1 + 8 * U) + TINY
-            Alo, Ahi = _mul(slo[:, :, None], shi[:, :, None], Jilo, Jihi)
-            Tlo, Thi = _imatmul(Jilo.transpose(1, 2), Jihi.transpose(1, 2), Alo, Ahi)
-            Klo, Khi = K
-            K = _out(Klo + Tlo, Khi + Thi)
+            if mats:
+                Jilo, Jihi = Ji
+                Alo, Ahi = _mul(slo[:, :, None], shi[:, :, None], Jilo, Jihi)
+                Tlo, Thi = _imatmul(Jilo.transpose(1, 2), Jihi.transpose(1, 2), Alo, Ahi)
+                Klo, Khi = K
+                K = _out(Klo + Tlo, Khi + Thi)
     if lam_struct is not None:
         lam_struct = lam_struct * (1 + 2 * gamma_n(len(acts) + 2)) + TINY
     return Enclosure(loss=(llo, lhi), grad_u1=(glo, ghi), hess_u1=K, lam_struct=lam_struct)
@@ -557,17 +781,18 @@ def _schur_norm(lo, hi):
 
 
 def hess_z(net: ChainNet, K):
-    """Enclosure of :math:`W_1^\\top K W_1` (B, d, d) from ``K`` (B, n1, n1)."""
-    W = net.W1
+    """Enclosure of :math:`W_1^\\top K W_1` (B, d, d) from ``K`` (B, n1, n1) (``W_1`` the first op,
+    dense or convolutional)."""
+    op = net.ops[0]
     Klo, Khi = K
-    Mlo, Mhi = _lmat(W.T, Klo, Khi)                      # W^T K   (B, d, n1)
-    Tlo, Thi = _lmat(W.T, Mlo.transpose(1, 2), Mhi.transpose(1, 2))  # W^T (W^T K)^T = W^T K^T W
+    Mlo, Mhi = op_columns(op, Klo, Khi, transpose=True)   # W^T K   (B, d, n1)
+    Tlo, Thi = op_columns(op, Mlo.transpose(1, 2), Mhi.transpose(1, 2), transpose=True)  # W^T K^T W
     return Tlo.transpose(1, 2), Thi.transpose(1, 2)
 
 
 def grad_z(net: ChainNet, g):
-    """Enclosure of :math:`W_1^\\top g` (B, d)."""
-    return _lin(g[0], g[1], net.W1.T)
+    """Enclosure of :math:`W_1^\\top g` (B, d) (the transpose of the first op)."""
+    return op_backward(net.ops[0], g[0], g[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -652,17 +877,15 @@ def torch_evaluation_allowance(net: ChainNet, z0, radius, *, gamma: float):
     import torch
 
     d = z0.shape[1]
-    W1, b1 = net.W1, net.b1
+    op0 = net.ops[0]
     lo, hi = ball_to_u1(net, z0, radius)
     zmag = z0.abs() + radius[:, None]
-    e = 2 * gamma_n(d + 2) * (zmag @ W1.abs().T + b1.abs()) * (1 + 4 * U)
+    e = 2 * gamma_n(op_terms(op0) + 2) * (op_abs(op0, zmag) + op_bias_abs(op0)) * (1 + 4 * U)
     for op in net.ops[1:]:
-        if op[0] == "linear":
-            _, W, b = op
-            Wa = W.abs()
+        if op[0] != "act":
             mag_in = torch.maximum(lo.abs(), hi.abs())
-            lo, hi = _lin(lo, hi, W, b)
-            e = (e @ Wa.T + 2 * gamma_n(W.shape[1] + 2) * (mag_in @ Wa.T + b.abs())) * (1 + 4 * U)
+            lo, hi = op_forward(op, lo, hi)
+            e = (op_abs(op, e) + 2 * gamma_n(op_terms(op) + 2) * (op_abs(op, mag_in) + op_bias_abs(op))) * (1 + 4 * U)
         else:
             _, kind, beta = op
             L0 = 0.25 if kind == "sigmoid" else 1.0

@@ -292,12 +292,7 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
 
     from checker.certify.propagate import SOFTPLUS_DEFAULT_THRESHOLD, _leaves, check_exact_behaviour
 
-    check_exact_behaviour(model)
-    if type(model) is not nn.Sequential and not (
-            isinstance(model, nn.Sequential) and type(model).forward is nn.Sequential.forward):
-        return SmoothnessBound(supported=False, reason=(
-            f"model is a {type(model).__name__}, not an nn.Sequential chain: Corollary 4 covers "
-            "only networks of form (20)"))
+    notes = check_exact_behaviour(model)
     leaves = _leaves(model)
     if isinstance(leaves, str):
         return SmoothnessBound(supported=False, reason=leaves)
@@ -306,7 +301,7 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
     device = params[0].device if params else torch.device("cpu")
     gen = torch.Generator().manual_seed(int(seed))
     layers: list[LayerInfo] = []
-    assumptions: list[str] = ["the model is evaluated in eval() mode (Dropout is the identity)"]
+    assumptions: list[str] = ["the model is evaluated in eval() mode (Dropout is the identity)", *notes]
     shape = (1, *tuple(input_shape))
     for i, m in enumerate(leaves):
         t = type(m)
@@ -342,7 +337,19 @@ def network_smoothness(model, input_shape, *, power_iters: int = 30, seed: int =
             layers.append(LayerInfo(index=i, kind="Conv2d", op_norm=ub, op_norm_estimate=est,
                                     L0=1.0, L1=0.0,
                                     note="rigorous bound min(offset-sum, Hölder, circular-FFT, dense SVD when small); estimate by power iteration"))
-        elif t in (nn.ZeroPad2d, nn.Flatten, nn.Identity, nn.Dropout):
+        elif t is nn.AvgPool2d:
+            from checker.certify.propagate import ChainNet, chain_net
+
+            # the average is a convolution with weights 1/k^2 (checker.certify.propagate)
+            one = chain_net(nn.Sequential(m, nn.Flatten()), shape[1:])
+            if not isinstance(one, ChainNet):
+                return SmoothnessBound(supported=False, reason=f"layer {i}: {one}", layers=tuple(layers))
+            op = one.ops[0]
+            ub = one.opnorms[0]
+            shape = (shape[0], *op[3]["out_shape"])
+            layers.append(LayerInfo(index=i, kind="AvgPool2d", op_norm=ub, op_norm_estimate=ub,
+                                    L0=1.0, L1=0.0, note="average pooling as a convolution (rigorous bound)"))
+        elif t in (nn.ZeroPad2d, nn.Flatten, nn.Unflatten, nn.Identity, nn.Dropout):
             with torch.no_grad():
                 shape = tuple(m.eval()(torch.zeros(shape, dtype=dtype, device=device)).shape) \
                     if t is not nn.Dropout else shape

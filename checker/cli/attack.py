@@ -19,14 +19,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "attack", help="error of a saved model against attack budgets (PGM/FGM/IFGM/WRM)",
         description="Attack a model saved by 'checker train' on its test split and print the "
                     "error for each budget (or each gamma_adv for --attack wrm).")
-    p.add_argument("model", metavar="MODEL", help="run folder or model.pt saved by checker train")
+    p.add_argument("model", metavar="MODEL", help="run folder or model.pt saved by checker train, "
+                                                  "an ONNX file (.onnx) or a TorchScript archive")
     p.add_argument("--attack", default="pgm", help="pgm (default), fgm, ifgm or wrm")
     p.add_argument("--norm", default="2", help="2 (default) or inf (norm-ball attacks)")
     p.add_argument("--budgets", help="comma-separated eps values (default: C_p x 0,0.05,0.1,0.15,0.2)")
     p.add_argument("--gammas", help="comma-separated gamma_adv values for --attack wrm "
                                     "(default: gamma x 4,2,1,1/2,1/4)")
     p.add_argument("--steps", type=int, help="attack steps (default 15; 16 for wrm)")
-    p.add_argument("--dataset", help="data set to attack (default: the one the model was trained on)")
+    p.add_argument("--dataset", "--data", dest="dataset",
+                   help="data set to attack: synthetic, mnist, digits or PATH.npz (default: the one "
+                        "the model was trained on; required for ONNX/TorchScript files)")
     p.add_argument("--max-test", dest="max_test", type=int, help="attack only the first N test points")
     p.add_argument("--seed", type=int, default=0, help="random-start seed (default 0)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
@@ -65,9 +68,19 @@ def _run(args) -> int:
     from checker.wrm.models import load_model, load_model_meta
     from checker.wrm.wrm import paper_gamma
 
+    from checker.certify.external import is_external, load_external
+    from checker.errors import InvalidArgument
+
     one_of("attack", args.attack, ("pgm", "fgm", "ifgm", "wrm"))
-    meta = load_model_meta(args.model)
-    model = load_model(args.model)
+    if is_external(args.model):
+        if not args.dataset:
+            raise InvalidArgument("--dataset", None, "is required for an ONNX or TorchScript model",
+                                  hint="pass --dataset PATH.npz")
+        meta = {"method": "external"}
+        model = load_external(args.model)
+    else:
+        meta = load_model_meta(args.model)
+        model = load_model(args.model)
     dev = resolve_device(args.device)
     dtype = next(model.parameters()).dtype
     model = model.to(dev)

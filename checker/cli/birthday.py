@@ -2,9 +2,13 @@
 
 Sources: Theorem 1's explicit generator (``construction``; ``--support`` is its pool size m),
 a known-support synthetic distribution (``uniform`` / ``skewed`` over N random images plus
-small noise) or saved samples (``samples``: ``.npy``/``.npz``). Exit codes: 0 every check
-passed (or, for saved samples, the estimate was produced: there is no truth to check), 1 a
-check against the known support failed, 2 bad usage.
+small noise), saved samples (``samples``: ``.npy``/``.npz``) or a trained generator (``model``:
+``--model`` is a ``checker gan train`` folder, a TorchScript generator or a ``module:function``
+sampler called as ``function(n, seed)``; ONNX is refused: checker does not depend on
+onnxruntime). For a model the estimate is set beside the training data's own duplicate rate and
+Theorem 1's construction with pool size m equal to the estimate (:mod:`checker.gan.support`).
+Exit codes: 0 every check passed (or, for saved samples and models, the estimate was produced:
+there is no truth to check), 1 a check against the known support failed, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from checker.errors import InvalidArgument
 
-SOURCES = ("construction", "uniform", "skewed", "samples")
+SOURCES = ("construction", "uniform", "skewed", "samples", "model")
 DEFAULT_SUPPORT = {"construction": 200, "uniform": 1000, "skewed": 1000}
 
 
@@ -32,8 +36,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--support", type=int, default=None,
                    help="pool size m (construction) or number of images N (uniform, skewed)")
     p.add_argument("--samples", default=None, help="saved samples .npy/.npz, shape (n, d) or (n, h, w)")
+    p.add_argument("--model", default=None,
+                   help="model source: a 'checker gan train' folder, a TorchScript generator (.ts/.pt) "
+                        "or module:function (called as function(n, seed))")
+    p.add_argument("--latent-dim", type=int, default=None, dest="latent_dim",
+                   help="model source, TorchScript without a latent_dim attribute: code dimension")
+    p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
+                   help="model source: also test the training data and Theorem 1's construction at "
+                        "m = the estimate (default on)")
     p.add_argument("--real", default=None,
-                   help="real held-out images (.npy/.npz) to calibrate the threshold (samples source)")
+                   help="real held-out images (.npy/.npz) to calibrate the threshold (samples and model "
+                        "sources; a gan train folder brings its own)")
     p.add_argument("--train", default=None, help="training images (.npy/.npz) for the memorisation check")
     p.add_argument("--out", default=None, help="folder for summary.json, pair grids (PNG) and the checkpoint")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -132,7 +145,45 @@ def _setup(args):
                  "kind": "construction"}
         cal_source = f"{args.dataset} images ({real.shape[0]}), noise pixels dropped" if fmap else \
             f"{args.dataset} images ({real.shape[0]})"
+    elif args.source == "model":
+        from checker.birthday.sources import model_source
+
+        if args.samples:
+            raise InvalidArgument("--samples", args.samples, "is only used with --source samples")
+        if not args.model:
+            raise InvalidArgument("--model", None, "is required with --source model",
+                                  hint="a 'checker gan train' folder, a TorchScript file or module:function")
+        if args.features == "drop-noise":
+            raise InvalidArgument("--features", "drop-noise", "needs --source construction (noise pixels known)")
+        loaded = model_source(args.model, latent_dim=args.latent_dim, device=dev)
+        src = loaded.source
+        image_shape = loaded.image_shape
+        truth = {"kind": "model", "model_kind": loaded.kind}
+        if loaded.run is not None:
+            from checker.gan.train import load_gan_data
+
+            run_cfg = loaded.run.config
+            xtr, xte, _ = load_gan_data(run_cfg.dataset, seed=run_cfg.seed)
+            real = xte if args.real is None else _load_array(args.real, "--real")
+            train = xtr if args.train is None else _load_array(args.train, "--train")
+            truth |= {"dataset": run_cfg.dataset, "arch": run_cfg.arch}
+            cal_source = (f"held-out {run_cfg.dataset} images ({real.shape[0]}) of the run's split"
+                          if args.real is None else f"{args.real}")
+        else:
+            if args.real:
+                real = _load_array(args.real, "--real")
+            elif args.threshold is None:
+                raise InvalidArgument("--real", None,
+                                      "is required with this --model unless --threshold is given",
+                                      hint="real held-out images calibrate the duplicate threshold")
+            else:
+                real = None
+            if args.train:
+                train = _load_array(args.train, "--train")
+            cal_source = f"{args.real}"
     else:
+        if args.model:
+            raise InvalidArgument("--model", args.model, "is only used with --source model")
         if not args.samples:
             raise InvalidArgument("--samples", None, "is required with --source samples")
         src = load_samples(args.samples)
@@ -187,9 +238,11 @@ def run(args) -> int:
     from checker.validate import output_dir
 
     cfg = BirthdayConfig(s_values=_parse_s(args.s), trials=args.trials, k=args.k, seed=args.seed)
-    if args.source != "samples" and (args.real or args.train):
+    if args.source not in ("samples", "model") and (args.real or args.train):
         raise InvalidArgument("--real" if args.real else "--train", args.real or args.train,
-                              "is only used with --source samples")
+                              "is only used with --source samples or model")
+    if args.source != "model" and args.model:
+        raise InvalidArgument("--model", args.model, "is only used with --source model")
     out = output_dir("--out", args.out) if args.out else None
     src, thr, fmap, train, truth, image_shape, dev = _setup(args)
     result = run_birthday_test(src, threshold=thr, config=cfg, feature_map=fmap, train=train,
@@ -199,6 +252,8 @@ def run(args) -> int:
     summary["truth"] = truth
     summary["checks"] = checks
     summary["passed"] = all(c["passed"] for c in checks)
+    if args.source == "model":
+        summary["model"] = _model_comparison(args, result, train, truth)
     if out:
         figs = []
         for f in result.flagged:
@@ -208,12 +263,47 @@ def run(args) -> int:
                                  f"threshold {thr.value:.3g}")
             figs.append(str(path))
         summary["figures"] = figs
+        from checker.tables import birthday_rows, write_table  # the flat table: one row per s
+
+        tbl = write_table(birthday_rows(result, config={"source_kind": args.source, "seed": args.seed}),
+                          out / "birthday")
+        summary["table_files"] = {"csv": tbl.csv, "parquet": tbl.parquet}
         write_json(out / "summary.json", summary)
     if args.json:
         print(json.dumps(to_jsonable(summary)))
     else:
         _render(result, summary)
     return 0 if summary["passed"] else 1
+
+
+def _model_comparison(args, result, train, truth) -> dict:
+    """The model's estimate beside the data's duplicate rate and Theorem 1's construction at
+    m = the estimate (:mod:`checker.gan.support`); skipped pieces say why."""
+    from checker.gan.support import CONSTRUCTION_MAX_M, construction_at, data_duplicate_rates
+
+    est = result.support_estimate
+    out: dict = {"kind": truth.get("model_kind"), "support_estimate": est,
+                 "data": None, "construction": None, "skipped": []}
+    s_values = tuple(r.s for r in result.rows)
+    if not args.compare:
+        out["skipped"].append("--no-compare: references not computed")
+        return out
+    if train is not None:
+        out["data"] = data_duplicate_rates(train, threshold=result.threshold, s_values=s_values,
+                                           trials=args.trials, seed=args.seed)
+    else:
+        out["skipped"].append("data duplicate rate: no training images (pass --train)")
+    dataset = truth.get("dataset")
+    if dataset not in ("digits", "mnist"):
+        out["skipped"].append("construction: needs a run trained on digits or mnist")
+    elif not (math.isfinite(est.value) and 1 <= est.value <= CONSTRUCTION_MAX_M):
+        out["skipped"].append(f"construction: the estimate {est.value} is not a pool size in "
+                              f"[1, {CONSTRUCTION_MAX_M:,}] (no duplicates seen, or too many)")
+    else:
+        out["construction"] = construction_at(int(round(est.value)), dataset=dataset, s_values=s_values,
+                                              trials=args.trials, seed=args.seed, d_tilde=args.d_tilde,
+                                              quantile=args.quantile, n_real=args.n_real)
+    return out
 
 
 def _fmt(v) -> str:
@@ -258,7 +348,39 @@ def _render(result, summary) -> None:
     for c in summary["checks"]:
         con.print(f"  {'PASS' if c['passed'] else 'FAIL'}  {c['name']}"
                   + (f" (estimate {_fmt(c['estimate'])}, target {_fmt(float(c['target']))})" if "target" in c else ""))
+    if "model" in summary:
+        _render_model(con, result, summary["model"])
     for n in result.notes:
         con.print(f"note: {n}")
     if "figures" in summary:
         con.print(f"pair grids and summary.json written to {Path(summary['figures'][0]).parent if summary['figures'] else ''}")
+
+
+def _render_model(con, result, model: dict) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    est = result.support_estimate
+    con.print(escape(f"model support estimate (collision count): {_fmt(est.value)} "
+                     f"[{_fmt(est.low)}, {_fmt(est.high)}]"))
+    data, cons = model.get("data"), model.get("construction")
+    if data and data["rows"]:
+        drows = {r["s"]: r for r in data["rows"]}
+        crows = {r["s"]: r for r in cons["rows"]} if cons else {}
+        t = Table("s", "model P(dup)", "data P(dup)", f"construction m={cons['m']:,} P(dup)" if cons else "construction")
+        for r in result.rows:
+            dr, cr = drows.get(r.s), crows.get(r.s)
+            t.add_row(str(r.s), f"{r.rate.value:.3f}",
+                      "-" if dr is None else f"{dr['p_duplicate']:.3f}",
+                      "-" if cr is None else f"{cr['p_duplicate']:.3f}")
+        con.print(t)
+        de = data["support_estimate"]
+        con.print(escape(f"training data ({data['n_images']:,} images) under the same threshold: "
+                         f"estimate {_fmt(de['value'])} [{_fmt(de['low'])}, {_fmt(de['high'])}]"))
+    if cons:
+        ce = cons["support_estimate"]
+        con.print(escape(f"Theorem 1 construction, pool m = {cons['m']:,} ({cons['distinct_pool_images']:,} "
+                         f"distinct images, collision support {cons['collision_support']:,.4g}): estimate "
+                         f"{_fmt(ce['value'])} [{_fmt(ce['low'])}, {_fmt(ce['high'])}]"))
+    for why in model.get("skipped", []):
+        con.print(f"skipped: {why}")

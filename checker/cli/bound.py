@@ -71,8 +71,9 @@ def _split(rest: list[str], args) -> dict[str, str]:
             continue
         if not eq:
             if k + 1 >= len(toks):
-                raise InvalidArgument(key.lstrip("-").replace("-", "_"), None,
-                                      f"needs a value ({key} VALUE)")
+                from checker.errors import CheckerError
+
+                raise CheckerError(f"{key} needs a value ({key} VALUE)")
             val = toks[k + 1]
             k += 2
         else:
@@ -82,8 +83,12 @@ def _split(rest: list[str], args) -> dict[str, str]:
             continue
         name = key[2:].replace("-", "_")
         if name in params:
-            raise InvalidArgument(name, val, "is given twice")
+            raise InvalidArgument(key, val, "is given twice")
         params[name] = val
+        typed = getattr(args, "typed_options", None)
+        if typed is None:
+            typed = args.typed_options = {}
+        typed[name] = key  # errors name the option as the user typed it
     return params
 
 
@@ -237,7 +242,24 @@ def _nn_smoothness(stmt, params: dict[str, str], args) -> dict:
             "defaults_used": [], "notes": list(res.notes) + list(stmt.notes)}
 
 
-def _check_names(stmt, names) -> None:
+def _typed(args, name: str) -> str:
+    """The option of parameter ``name`` as the user typed it (``--L-phi``)."""
+    return (getattr(args, "typed_options", None) or {}).get(name, "--" + name.replace("_", "-"))
+
+
+def _check_unknown(stmt, name: str) -> None:
+    """``--solve-for NAME``: NAME must be one of the statement's parameters."""
+    from checker.validate import suggest
+
+    known = [p.name for p in stmt.params]
+    if name not in known:
+        close = suggest(name, known)
+        raise InvalidArgument("--solve-for", name, f"is not a parameter of {stmt.id!r} (parameters: "
+                              + ", ".join(known) + ")",
+                              hint=("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None)
+
+
+def _check_names(stmt, names, typed=None) -> None:
     from checker.validate import suggest
 
     known = [p.name for p in stmt.params]
@@ -245,7 +267,7 @@ def _check_names(stmt, names) -> None:
         if name not in known:
             close = suggest(name, known)
             raise InvalidArgument(
-                "parameter", "--" + name.replace("_", "-"),
+                "parameter", (typed or {}).get(name, "--" + name.replace("_", "-")),
                 f"is not a parameter of {stmt.id!r} (parameters: "
                 + ", ".join("--" + k.replace("_", "-") for k in known) + ")",
                 hint=("did you mean " + " or ".join(repr("--" + c.replace("_", "-")) for c in close)
@@ -255,13 +277,26 @@ def _check_names(stmt, names) -> None:
 def run(args) -> int:
     try:
         return _run(args)
-    except InvalidArgument:
+    except InvalidArgument as exc:
+        typed = getattr(args, "typed_options", None) or {}
+        if exc.name in typed:  # a statement parameter: name the option as the user typed it
+            raise InvalidArgument(typed[exc.name], exc.value, exc.rule, hint=exc.hint) from None
         raise
     except (OverflowError, ZeroDivisionError, ValueError, TypeError, ArithmeticError,
             RecursionError, MemoryError) as exc:  # never a traceback: one line, exit 2
         raise InvalidArgument("bound", getattr(args, "id", None), "could not be evaluated at "
-                              f"these parameters ({type(exc).__name__}: {str(exc)[:120]}); "
-                              "internal error, please report") from None
+                              f"these parameters ({_reason(exc)}); internal error, please report it") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in words (never the exception's class name)."""
+    words = {OverflowError: "a value overflows the number range", ZeroDivisionError: "a division by zero",
+             RecursionError: "the expression is nested too deeply", MemoryError: "it needs more memory than is available"}
+    for kind, text in words.items():
+        if isinstance(exc, kind):
+            return text
+    detail = " ".join(str(exc).split())[:120]
+    return detail or "the arithmetic failed"
 
 
 def _run(args) -> int:
@@ -296,7 +331,7 @@ def _run(args) -> int:
                  "vacuous": False}
     if stmt.sequence_params:
         if args.solve_for:
-            raise InvalidArgument("solve_for", args.solve_for, f"is not supported for {stmt.id}")
+            raise InvalidArgument("--solve-for", args.solve_for, f"is not supported for {stmt.id}")
         res = _nn_smoothness(stmt, params, args)
         out.update(res)
         out["value"] = res["values"]["lzz_bound"]
@@ -305,11 +340,13 @@ def _run(args) -> int:
                     "parameters": stmt.describe()["params"]})
     elif args.solve_for:
         if args.target is None:
-            raise InvalidArgument("target", None, "is required with --solve-for "
-                                  "(the value the expression must take)")
-        target = parse_number("target", args.target)
-        _check_names(stmt, list(params) + [args.solve_for])
-        vals = {k: parse_number(k, v) for k, v in params.items()}
+            from checker.errors import CheckerError
+
+            raise CheckerError("--target is required with --solve-for (the value the expression must take)")
+        target = parse_number("--target", args.target)
+        _check_names(stmt, list(params), typed=getattr(args, "typed_options", None))
+        _check_unknown(stmt, args.solve_for)
+        vals = {k: parse_number(_typed(args, k), v) for k, v in params.items()}
         inv = solve_for(stmt, args.solve_for, target=target, values=vals, name=args.expr)
         out.update({"solve_for": inv.unknown, "expression": inv.expression,
                     "target": inv.target, "value": inv.value, "values": {inv.unknown: inv.value},
@@ -319,8 +356,8 @@ def _run(args) -> int:
                     "params": {k: str(v) for k, v in vals.items()},
                     "notes": list(inv.notes), "defaults_used": []})
     else:
-        _check_names(stmt, params)
-        vals = {k: parse_number(k, v) for k, v in params.items()}
+        _check_names(stmt, params, typed=getattr(args, "typed_options", None))
+        vals = {k: parse_number(_typed(args, k), v) for k, v in params.items()}
         ev = evaluate(stmt, vals, name=args.expr, mode=mode, dps=dps)
         out.update({"values": ev.values, "params": {k: str(v) for k, v in ev.params.items()},
                     "defaults_used": list(ev.defaults_used), "symbolic": ev.symbolic,

@@ -17,13 +17,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
             "Compute the certificate rho -> gamma*rho + E_n[phi_gamma] of a model saved by "
             "`checker train` on a data set: per-example phi_gamma by inner ascent to a tolerance, "
             "rho_hat, and a soundness status. For chains of Linear layers and smooth activations "
+            "(and convolutional chains: Conv2d, AvgPool2d, ZeroPad2d, reshapes) "
             "every phi_gamma gets a SOUND upper bound at any gamma (per example: local strong "
             "concavity on the ball ||z - x|| <= G/gamma, branch-and-bound for inputs of dimension "
             "<= 3, or a Lipschitz fallback; float64 rounding included). Other networks are sound only "
             "when Corollary 4's L_zz bound gives mu = 2*gamma - L_zz > 0; otherwise the result is an "
             "ESTIMATE with the reason. eps_n(t) (Theorem 3) has unspecified constants and is never added."),
     )
-    p.add_argument("model", help="model file (or run folder) saved by `checker train`")
+    p.add_argument("model", help="model file (or run folder) saved by `checker train`, an ONNX "
+                                 "file (.onnx) or a TorchScript archive of an nn.Sequential")
     p.add_argument("--data", required=True, help="synthetic, mnist, digits or PATH.npz")
     p.add_argument("--gamma", type=float, default=None,
                    help="penalty gamma > 0 (default: the gamma stored with a WRM model)")
@@ -73,8 +75,10 @@ def _run(args) -> int:
     from checker.validate import positive, positive_int
     from checker.wrm.data import load_dataset
 
+    from checker.certify.external import is_external, load_external
+
     device = resolve_device(args.device)
-    model = load_model(args.model).to(device)
+    model = (load_external(args.model) if is_external(args.model) else load_model(args.model)).to(device)
     meta = getattr(model, "checker_meta", {}) or {}
     gamma = args.gamma
     if gamma is None:
@@ -155,6 +159,13 @@ def _run(args) -> int:
         write_json(out / f"envelope_{data.name}.json", result["envelope"])
         result["figure2"] = {"png": fig.png, "json": fig.json,
                              "checks": {k: check_dict(ok, s) for k, (ok, s) in fig.checks.items()}}
+    if args.sweep or args.out:  # the flat table: one row per example (checker/tables.py)
+        from checker.tables import certificate_rows, write_table
+
+        tbl = write_table(certificate_rows(cert, config={"model": str(args.model), "data": data.name,
+                                                         "method": args.method, "seed": args.seed}),
+                          out / f"certificate-{args.split}")
+        result["table_files"] = {"csv": tbl.csv, "parquet": tbl.parquet}
     env_margin = (result.get("envelope") or {}).get("worst_case_margin")
     failed = ((fig is not None and not fig.passed) or (args.require_sound and not cert.sound)
               or (env_margin is not None and env_margin < -CERTIFICATE_ABS))

@@ -46,11 +46,13 @@ def run(args) -> int:
     from checker.audit import audit, render_graph
     from checker.errors import InvalidArgument
     from checker.io import atomic_write_bytes, atomic_write_text
-    from checker.validate import one_of
+    from checker.validate import one_of, output_file
 
-    fmt = one_of("format", args.format, ["dot", "svg", "png", "html"])
+    fmt = one_of("--format", args.format, ["dot", "svg", "png", "html"])
     if fmt == "png" and not args.out and not args.json:
-        raise InvalidArgument("out", None, "is required for --format png")
+        raise InvalidArgument("--out", None, "is required for --format png")
+    if args.out:  # before any work, and no folder is ever created for it
+        output_file("--out", args.out)
     from checker.threads import threads_for
 
     with threads_for(0):  # experiments and falsification run tiny networks: one thread

@@ -21,8 +21,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="run every capability on a built-in default and write one report",
         description=(
             "Compute the bounds, build Theorem 1's construction and run its checks and a small "
-            "fooling experiment, run the birthday test on it, train ERM/FGM/WRM on the synthetic "
-            "task, certify and attack them, audit every proof outline, and write report.html, "
+            "fooling experiment, run the birthday test on it, train ERM, FGM, IFGM, PGM and WRM "
+            "(ReLU and ELU networks) on the synthetic task (Figure 1), certify the ELU WRM model and "
+            "attack the ELU ERM, FGM and WRM models, audit every proof outline, and write report.html, "
             "report.md and report.json. Every check is pass, fail or vacuous (it could not have "
             "failed at these settings; never counted as a pass). Exit 0 when no check failed, no "
             "stage crashed and no stage's checks were all vacuous (with --strict: no vacuous "
@@ -70,7 +71,12 @@ def run(args) -> int:
 
         raise InvalidArgument("--only", args.only, "must name at least one stage",
                               hint=f"stages: {', '.join(s.name for s in STAGES)}")
-    select_stages(STAGES, only)  # bad --only or --seed: exit 2 before anything is written
+    from checker.errors import InvalidArgument
+
+    try:
+        select_stages(STAGES, only)  # bad --only or --seed: exit 2 before anything is written
+    except InvalidArgument as exc:  # the option as the user typed it
+        raise InvalidArgument("--only", exc.value, exc.rule, hint=exc.hint) from None
     integer("--seed", args.seed, min_value=0, max_value=2**63 - 1)
     out = output_dir("--out", args.out)
     config = RunConfig(out=out, scale="full" if args.full else "tiny" if args.tiny else "quick",

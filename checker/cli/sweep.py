@@ -23,7 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="local: a process pool (default); ray: a Ray runtime or cluster")
     p.add_argument("--address", default=None,
                    help="Ray cluster address to join (e.g. auto or HOST:6379); default: start a local runtime")
-    p.add_argument("--out", default=None, help="results folder (default sweep-results/<spec name>)")
+    p.add_argument("--out", default=None,
+                   help="results folder (default sweep-results/<spec name>[-quick], with -ray appended "
+                        "for --backend ray so the two backends never share results)")
     p.add_argument("--workers", type=int, default=None,
                    help="local: worker processes (default: CPU count; 0 = run in this process); "
                         "ray: CPUs of the local runtime")
@@ -41,6 +43,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def default_out(name: str, *, quick: bool, backend: str):
+    """The default results folder: one per spec, ``--quick`` variant and backend."""
+    from pathlib import Path
+
+    return Path("sweep-results") / (name + ("-quick" if quick else "") + ("-ray" if backend == "ray" else ""))
+
+
 def _fmt_eta(s):
     if s is None:
         return "?"
@@ -53,8 +62,11 @@ def run(args) -> int:
 
     from checker.errors import InvalidArgument
     from checker.sweep import aggregate, load_spec, run_sweep
+    from checker.sweep.table import write_sweep_table
     from checker.sweep.task import read_task_file, task_path
 
+    if args.workers is not None and args.workers < 0:  # checked even when no task is left to run
+        raise InvalidArgument("--workers", args.workers, "must be an integer >= 0 (0 = run in this process)")
     if args.progress_every <= 0:
         raise InvalidArgument("--progress-every", args.progress_every, "must be > 0")
     if args.address is not None and args.backend != "ray":
@@ -74,7 +86,7 @@ def run(args) -> int:
         spec = dataclasses.replace(spec, tasks=tuple(t for t in spec.tasks if t.kind in kinds))
         if not spec.tasks:
             raise InvalidArgument("--only", args.only, f"selects no task of {args.spec}")
-    out = Path(args.out) if args.out else Path("sweep-results") / (spec.name + ("-quick" if args.quick else ""))
+    out = Path(args.out) if args.out else default_out(spec.name, quick=args.quick, backend=args.backend)
     if args.dry_run:
         rows = []
         for t in spec.tasks:
@@ -88,16 +100,22 @@ def run(args) -> int:
                 print(f"{r['status']:7s} {r['hash']} phase {r['phase']}  {r['label']}")
         return 0
 
+    from checker.validate import output_dir
+
+    output_dir("--out", out)  # created and probed for writing before any work
     if args.report_only:
         from checker.sweep import load_records
 
         recs = load_records(spec, out, any_code=True)
         rep = aggregate(spec, recs, out=out)
+        table = write_sweep_table(recs, out)
         if args.json:
             print(json.dumps({"spec": spec.name, "out": str(out), "records": len(recs), "tasks": len(spec.tasks),
-                              "report": rep.markdown_path, "figures": list(rep.figures)}))
+                              "report": rep.markdown_path, "figures": list(rep.figures),
+                              "table_files": {"csv": table.csv, "parquet": table.parquet}}))
         else:
             print(f"report of {len(recs)}/{len(spec.tasks)} tasks: {rep.markdown_path}")
+            print(f"table: {table.csv}" + (f" and {table.parquet}" if table.parquet else ""))
         return 0
 
     def progress(p):
@@ -109,18 +127,21 @@ def run(args) -> int:
     res = run_sweep(spec, out=out, backend=args.backend, workers=args.workers, address=args.address,
                     on_progress=progress, progress_every=args.progress_every)
     rep = aggregate(spec, res.records, out=out)
+    table = write_sweep_table(res.records, out)
     summary = {"spec": spec.name, "path": spec.path, "quick": spec.quick, "out": res.out,
                "backend": res.backend, "tasks": res.total, "skipped": res.skipped,
                "computed": res.computed, "failed": [{"label": l, "hash": h, "error": e} for l, h, e in res.failed],
                "seconds": res.seconds, "report": rep.markdown_path, "json": rep.json_path,
-               "figures": list(rep.figures)}
+               "figures": list(rep.figures), "table_files": {"csv": table.csv, "parquet": table.parquet}}
     if args.json:
         print(json.dumps(summary))
     else:
+        where = f" on backend {res.backend}" if res.computed or res.failed else ""
         print(f"sweep {spec.name}{' (quick)' if spec.quick else ''}: {res.total} tasks, "
-              f"{res.skipped} already done, {res.computed} computed, {len(res.failed)} failed "
-              f"in {res.seconds:.1f} s on backend {res.backend}")
+              f"{res.skipped} already done (found in {out}), {res.computed} computed{where}, "
+              f"{len(res.failed)} failed, in {res.seconds:.1f} seconds")
         print(f"report: {rep.markdown_path}")
+        print(f"table: {table.csv}" + (f" and {table.parquet}" if table.parquet else ""))
         for f in rep.figures:
             print(f"figure: {f}")
         for label, h, err in res.failed:

@@ -16,11 +16,34 @@ def add_parser(subparsers):
     return p
 
 
+def _check_node(node: str, paths) -> None:
+    """Refuse an unknown NODE before any check runs: the outlines are only parsed (no audit),
+    and the closest node ids are suggested."""
+    from checker.audit.auditor import default_proofs_dir
+    from checker.audit.outline import load_outlines
+    from checker.errors import InvalidArgument
+    from checker.validate import suggest
+
+    outlines = load_outlines(paths or [default_proofs_dir()])
+    ids = [n.id for o in outlines for n in o.nodes]
+    if node in ids:
+        return
+    close = suggest(node, ids)
+    if not close:  # a prefix or a part of an id ("thm2" for "sinha.thm2")
+        close = [i for i in ids if node.lower() in i.lower()][:3]
+    raise InvalidArgument("NODE", node, f"is not a node of the outlines ({len(ids)} nodes in "
+                          f"{', '.join(sorted({o.id for o in outlines}))}; nothing was audited)",
+                          hint=f"did you mean {' or '.join(map(repr, close))}?" if close else
+                          "list them with: checker audit --json")
+
+
 def run(args) -> int:
     from checker.audit import audit, trust_report
     from checker.io import to_jsonable
 
     from checker.threads import threads_for
+
+    _check_node(args.node, args.paths)
 
     with threads_for(0):  # experiments and falsification run tiny networks: one thread
         result = audit(args.paths or None, run_experiments=not args.skip_experiments)

@@ -63,10 +63,10 @@ class NoiseEncoder(nn.Module):
             with torch.no_grad():
                 self.hidden.weight.zero_()
                 self.hidden.weight[rows, idx] = scale
-                self.hidden.weight[rows + d_tilde, idx] = -scale  # pragma: no mutate: rows - d_tilde is the same row (negative index)
+                self.hidden.weight[rows + d_tilde, idx] = -scale
                 self.out.weight.zero_()
                 self.out.weight[rows, rows] = 1.0
-                self.out.weight[rows, rows + d_tilde] = -1.0  # pragma: no mutate: rows - d_tilde is the same column (negative index)
+                self.out.weight[rows, rows + d_tilde] = -1.0
         self.register_buffer("noise_indices", idx.to(device), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

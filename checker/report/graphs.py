@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from checker.audit import words as _words
+from checker.report.textmath import text_to_html, text_to_unicode
 
 __all__ = ["GraphNode", "TRUST_LEVELS", "TRUST_COLOURS", "layered_layout", "count_crossings", "transitive_reduction",
            "render_svg", "theorem_svg", "audit_graph_data", "weakest_trust", "node_anchor"]
@@ -188,16 +189,38 @@ def layered_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]], *, sw
 
 
 # -- drawing --------------------------------------------------------------------------------------
-_CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 6.6, 14, 8, 26, 56
+_CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 6.6, 15, 8, 26, 56
+
+
+#: Characters per line of a node's wrapped title (the whole title is shown: lines are added,
+#: never cut).
+_WRAP = 28
+_NBSP_IN_GROUP = re.compile(r"\{[^{}]*\}")
+
+
+def _wrap(text: str, width: int = _WRAP) -> list[str]:
+    """``text`` in lines of about ``width`` characters, broken only at spaces outside ``{...}``
+    groups (a formula's subscript is never split), long words kept whole: nothing is cut."""
+    protected = _NBSP_IN_GROUP.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
+    lines = textwrap.wrap(protected, width, break_long_words=False, break_on_hyphens=False)
+    return [ln.replace("\x00", " ") for ln in lines]
 
 
 def _label(n: GraphNode) -> list[str]:
     lines = [n.id]
     if n.title:
-        lines += textwrap.wrap(n.title, 26)[:3]
+        lines += _wrap(n.title)
     if n.status:
         lines.append(f"[{n.status}]")
     return lines
+
+
+def _display_len(line: str) -> int:
+    """Approximate rendered width of a label line in characters (formula tokens such as
+    ``gamma`` or ``<=`` are drawn as one symbol)."""
+    from checker.report.textmath import text_to_unicode
+
+    return len(text_to_unicode(line))
 
 
 def _coordinates(order: list[list[str]], paths: dict[tuple[str, str], list[str]], width: dict[str, float],
@@ -291,7 +314,7 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str] | tup
     size = {}
     for nid, n in byid.items():
         lab = _label(n)
-        size[nid] = (max(len(s) for s in lab) * _CHAR_W + 2 * _PAD, len(lab) * _LINE_H + 2 * _PAD - 4)
+        size[nid] = (max(_display_len(s) for s in lab) * _CHAR_W + 2 * _PAD, len(lab) * _LINE_H + 2 * _PAD - 4)
     row_h = [max((size[n][1] for n in layer if n in size), default=10) for layer in order]
     legend_h = (len(TRUST_LEVELS) + 2) * 16 + 10 if legend else 0
     title_h = 26 if title else 6
@@ -341,14 +364,23 @@ def render_svg(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str] | tup
         sw = 2.4 if n.kind == "theorem" else 1.2
         box = (f'<rect x="{cx - w / 2:.1f}" y="{cy - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{rx}" '
                f'fill="{TRUST_COLOURS[n.trust]}" stroke="{stroke}" stroke-width="{sw}"/>')
-        texts = []
+        # the label: HTML inside the box (formulas as MathML), one line per wrapped line
         lab = _label(n)
-        for i, s in enumerate(lab):
-            ty = cy - h / 2 + _PAD + 10 + i * _LINE_H
-            weight = ' font-weight="bold"' if i == 0 else ""
-            texts.append(f'<text x="{cx:.1f}" y="{ty:.1f}" text-anchor="middle"{weight}>{html.escape(s)}</text>')
-        tip = f"<title>{html.escape(n.id)}: {html.escape(n.title)} — {html.escape(n.status)}, weakest trust: {n.trust}</title>"
-        inner = tip + box + "".join(texts)
+        lines = [f"<b>{html.escape(lab[0])}</b>"] + [text_to_html(s) for s in lab[1:]]
+        # viewers without HTML in SVG (image viewers, editors) draw the same lines as Unicode text
+        fallback = '<text text-anchor="middle">' + "".join(
+            f'<tspan x="{cx:.1f}" y="{cy - h / 2 + _PAD + 10 + i * _LINE_H:.1f}"'
+            f'{" font-weight=" + chr(34) + "bold" + chr(34) if i == 0 else ""}>'
+            f'{html.escape(text_to_unicode(t) if i else t)}</tspan>' for i, t in enumerate(lab)) + "</text>"
+        label = ('<switch>'
+                 f'<foreignObject requiredExtensions="http://www.w3.org/1999/xhtml" x="{cx - w / 2:.1f}" '
+                 f'y="{cy - h / 2 + _PAD - 3:.1f}" width="{w:.1f}" height="{h - 2 * _PAD + 6:.1f}">'
+                 '<div xmlns="http://www.w3.org/1999/xhtml" class="nl" '
+                 f'style="font:11px Helvetica,Arial,sans-serif;line-height:{_LINE_H}px;text-align:center">'
+                 + "<br/>".join(lines) + f"</div></foreignObject>{fallback}</switch>")
+        tip = (f"<title>{html.escape(n.id)}: {html.escape(text_to_unicode(n.title))} — "
+               f"{html.escape(n.status)}, weakest trust: {n.trust}</title>")
+        inner = tip + box + label
         if n.href:
             out.append(f'<a href="{html.escape(n.href, quote=True)}" class="node">{inner}</a>')
         else:
@@ -480,10 +512,10 @@ def graph_section_html(data: dict, *, titles: dict[str, str] | None = None) -> s
         parts.append("<details class='node-index' open><summary>Statements and evidence of the graph nodes "
                      f"({len(shown)})</summary><dl>")
         for d in sorted((d for d in data["nodes"] if d["id"] in shown), key=lambda d: d["id"]):
-            ev = "".join(f"<li>{html.escape(x)}</li>" for x in d.get("evidence", [])) or "<li>no checks of its own</li>"
+            ev = "".join(f"<li>{text_to_html(x)}</li>" for x in d.get("evidence", [])) or "<li>no checks of its own</li>"
             parts.append(f"<dt id='{node_anchor(d['id'])}'><code>{html.escape(d['id'])}</code> "
                          f"({html.escape(d.get('kind', ''))}) — {html.escape(d.get('status', ''))}; weakest trust: "
                          f"{html.escape(words.get(d.get('trust', ''), d.get('trust', '')))}</dt>"
-                         f"<dd>{html.escape(d.get('title', ''))}<ul>{ev}</ul></dd>")
+                         f"<dd>{text_to_html(d.get('title', ''))}<ul>{ev}</ul></dd>")
         parts.append("</dl></details>")
     return "".join(parts)

@@ -46,7 +46,7 @@ DISPLAY_NAMES = {
 
 #: Symbols shown as a small MathML fragment rather than a name.
 DISPLAY_MATHML = {
-    "E_Pn_star_loss": "<mrow><msub><mi>𝔼</mi><msubsup><mi>P</mi><mi>n</mi><mo>*</mo></msubsup></msub><mi>ℓ</mi></mrow>",
+    "E_Pn_star_loss": "<mrow><msub><mi>𝔼</mi><msubsup><mi>P</mi><mi>n</mi><mo>∗</mo></msubsup></msub><mi>ℓ</mi></mrow>",
     "sup_P_E_loss": "<mrow><munder><mo movablelimits='false'>sup</mo><mi>P</mi></munder><msub><mi>𝔼</mi><mi>P</mi></msub>"
                     "<mi>ℓ</mi></mrow>",
 }
@@ -153,7 +153,10 @@ def _name(name: str) -> str:
             return head
         tail = "<mo>⋆</mo>" if sub == "star" else f"<mtext>{html.escape(sub.replace('_', ' '))}</mtext>"
         return f"<msub>{head}{tail}</msub>"
-    return f"<mtext>{html.escape(name.replace('_', ' '))}</mtext>"
+    from checker.report.textmath import GREEK
+
+    words = " ".join(GREEK.get(w, w) for w in name.split("_"))  # bound_rho_squared: "bound ρ squared"
+    return f"<mtext>{html.escape(words)}</mtext>"
 
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",

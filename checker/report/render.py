@@ -31,6 +31,9 @@ table{border-collapse:collapse;margin:.6em 0;width:100%;font-size:.92em}
 th,td{border:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
 .pass{color:#0a7d2c;font-weight:600}.fail{color:#b00020;font-weight:600}.vacuous{color:#8a5a00;font-weight:600}
+.stated{color:#555;font-weight:600;font-style:italic}
+foreignObject .nl{font:11px Helvetica,Arial,sans-serif;line-height:15px;text-align:center;color:#000}
+foreignObject .nl math{font-size:1em}
 .badge{display:inline-block;padding:.25em .7em;border-radius:1em;color:#fff;font-weight:700}
 .badge.pass{background:#0a7d2c;color:#fff}.badge.fail{background:#b00020;color:#fff}.badge.vacuous{background:#b77900;color:#fff}
 figure{margin:1em 0;text-align:center} figure img{max-width:100%;max-height:720px;border:1px solid #eee}
@@ -52,6 +55,38 @@ _VERDICT = {"pass": ("pass", "pass"), "fail": ("FAIL", "fail"), "vacuous": ("vac
 
 def _esc(x: Any) -> str:
     return html.escape(str(x))
+
+
+def _text(x: Any) -> str:
+    """Prose with formulas: escaped, every ASCII formula token as inline MathML."""
+    from checker.report.textmath import text_to_html
+
+    return text_to_html(x)
+
+
+def _uni(x: Any) -> str:
+    """Prose with formulas for Markdown (plain text): formula tokens as Unicode (γ, ≤, Δ²)."""
+    from checker.report.textmath import text_to_unicode
+
+    return text_to_unicode(x)
+
+
+def _is_stated(ch) -> bool:
+    """A passing audit check of a theorem whose statement is only *stated* (prose, not checked):
+    its steps passed, the theorem itself did not, so it is never shown as a pass."""
+    return (_outcome(ch) == "pass" and getattr(ch, "evidence", "") == "audit"
+            and str(getattr(ch, "summary", "")).startswith("stated"))
+
+
+def _verdict(ch) -> tuple[str, str]:
+    """(word, css class) of a check's verdict cell."""
+    if _is_stated(ch):
+        return "stated", "stated"
+    return _VERDICT[_outcome(ch)]
+
+
+#: A stage's pre-rendered status of a stated theorem, coloured as a pass by the stage.
+_STATED_AS_PASS = ("<b class='pass'>stated", "<b class='stated'>stated")
 
 
 def _outcome(obj) -> str:
@@ -140,16 +175,16 @@ def _statements_html() -> str:
              "[S] secondary source, [R] checker's own reconstruction (not the paper's words), [D] derived; "
              "see the math reference in the documentation (docs/math/).</p>"]
     for thm in THEOREMS:
-        parts.append(f"<h3>{_esc(thm.title)}</h3><p class='muted'>{_esc(thm.paper)}; reliability "
-                     f"{_esc(thm.reliability)}</p>")
+        parts.append(f"<h3>{_text(thm.title)}</h3><p class='muted'>{_esc(thm.paper)}; reliability "
+                     f"{_text(thm.reliability)}</p>")
         for sid in thm.statements:
             try:
                 stmt = bounds.get(sid)
             except Exception:  # a statement missing from the library is shown, not hidden
                 parts.append(f"<p class='fail'>statement {_esc(sid)} is not in the bound library</p>")
                 continue
-            parts.append(f"<p><b>{_esc(stmt.title)}</b> <span class='muted'>({_esc(stmt.form)}, "
-                         f"{_esc(stmt.reliability)})</span></p>")
+            parts.append(f"<p><b>{_text(stmt.title)}</b> <span class='muted'>({_esc(stmt.form)}, "
+                         f"{_text(stmt.reliability)})</span></p>")
             for name, expr in list(stmt.exprs) + list(stmt.relations):
                 try:
                     parts.append(f"<div class='math-display'>{sympy_to_mathml(expr, lhs=name if (name, expr) in stmt.exprs else None)}</div>")
@@ -193,23 +228,30 @@ def render_html(result, *, out: Path) -> str:
         if s.checks:
             parts.append("<table><tr><th>check</th><th>verdict</th><th>evidence</th><th>numbers</th></tr>")
             for ch in s.checks:
-                word, cls = _VERDICT[_outcome(ch)]
-                parts.append(f"<tr><td>{_esc(ch.name)}</td><td><span class='{cls}'>{word}</span></td>"
+                word, cls = _verdict(ch)
+                parts.append(f"<tr><td>{_text(ch.name)}</td><td><span class='{cls}'>{word}</span></td>"
                              f"<td>{_esc(EVIDENCE_WORDS.get(ch.evidence, ch.evidence))}</td>"
-                             f"<td>{_esc(ch.summary)}</td></tr>")
+                             f"<td>{_text(ch.summary)}</td></tr>")
             parts.append("</table>")
+            if any(_is_stated(ch) for ch in s.checks):
+                parts.append("<p class='muted'><span class='stated'>stated</span>: every step of the "
+                             "theorem's proof outline passed, but the theorem's own statement is prose "
+                             "only and was not checked; counted among the passed checks of the steps, "
+                             "never as a pass of the theorem.</p>")
         cav = s.data.get("caveats")
         if cav:
             parts.append("<p><b>Caveats</b>:</p><ul class='caveats'>"
-                         + "".join(f"<li>{_esc(c)}</li>" for c in (cav if isinstance(cav, (list, tuple)) else [cav]))
+                         + "".join(f"<li>{_text(c)}</li>" for c in (cav if isinstance(cav, (list, tuple)) else [cav]))
                          + "</ul>")
         obs = s.data.get("observations")
         if obs:
             parts.append("<p><b>Observations</b> (reported, not checks):</p><ul class='caveats'>"
-                         + "".join(f"<li>{_esc(o)}</li>" for o in obs) + "</ul>")
+                         + "".join(f"<li>{_text(o)}</li>" for o in obs) + "</ul>")
         html_block = s.data.get("html")
         if html_block:  # a stage may contribute a pre-rendered, escaped fragment
-            parts.append(html_block)
+            from checker.report.textmath import html_text_to_math
+
+            parts.append(html_text_to_math(html_block.replace(*_STATED_AS_PASS)))
         graph = s.data.get("graph")
         if isinstance(graph, dict) and graph.get("nodes"):
             from checker.report.graphs import graph_section_html
@@ -223,7 +265,7 @@ def render_html(result, *, out: Path) -> str:
                 parts.append(f"<p class='fail'>figure missing: {_esc(rel)} ({_esc(caption)})</p>")
         shown = {k: v for k, v in s.data.items() if k not in ("html", "observations", "graph", "caveats")}
         if shown:
-            parts.append("<details><summary>numbers</summary>" + _data_table(shown) + "</details>")
+            parts.append("<details class='numbers'><summary>numbers</summary>" + _data_table(shown) + "</details>")
     parts.append(_statements_html())
     parts.append(_provenance_html(result))
     parts.append("</body></html>")
@@ -252,13 +294,13 @@ def render_markdown(result) -> str:
             lines += ["The stage crashed:", "", "```", s.error.strip(), "```"]
         for c in s.checks:
             o = _outcome(c)
-            word = {"pass": "pass", "fail": "**FAIL**", "vacuous": "*vacuous*"}[o]
-            lines.append(f"- {word} {c.name} ({EVIDENCE_WORDS.get(c.evidence, c.evidence)}): {c.summary}")
+            word = "*stated*" if _is_stated(c) else {"pass": "pass", "fail": "**FAIL**", "vacuous": "*vacuous*"}[o]
+            lines.append(f"- {word} {_uni(c.name)} ({EVIDENCE_WORDS.get(c.evidence, c.evidence)}): {_uni(c.summary)}")
         for caption, rel in s.figures.items():
             lines.append(f"- figure: [{caption}]({rel})")
         cav = s.data.get("caveats")
         if cav:
-            lines += ["", "Caveats:", ""] + [f"- {c}" for c in (cav if isinstance(cav, (list, tuple)) else [cav])]
+            lines += ["", "Caveats:", ""] + [f"- {_uni(c)}" for c in (cav if isinstance(cav, (list, tuple)) else [cav])]
     return "\n".join(lines) + "\n"
 
 

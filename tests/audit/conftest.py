@@ -14,6 +14,9 @@ def _cache_in_tmp(tmp_path, monkeypatch):
 @pytest.fixture
 def shared_cache(_shared_cache_dir, monkeypatch):
     """One audit cache for the tests that audit (mutants of) the repository's proofs/, so each
-    re-checks only what its mutation changed (the cache key covers everything a verdict depends on)."""
+    re-checks only what its mutation changed (the cache key covers everything a verdict depends on).
+    Cached passes are trusted here (CHECKER_AUDIT_TRUST_CACHE=1): these tests audit mutants whose
+    changed nodes miss the cache anyway; by default an audit re-checks every cached pass."""
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(_shared_cache_dir))
+    monkeypatch.setenv("CHECKER_AUDIT_TRUST_CACHE", "1")
     return _shared_cache_dir

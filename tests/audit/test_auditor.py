@@ -10,6 +10,10 @@ from tests.audit.helpers import node, write
 
 OK = '[node.statement]\nsymbols = { x = "positive" }\nclaim = "x + 1 > x"\n[[node.checks]]\nkind = "symbolic"\n'
 BAD = '[node.statement]\nsymbols = { x = "positive" }\nclaim = "x > x + 1"\n[[node.checks]]\nkind = "symbolic"\n'
+# a theorem proved outright from its hypothesis (a theorem with no hypotheses that uses nothing
+# is "trivial", issue 24.6): x = 1 + s with s > 0 gives x^2 - x = s + s^2 > 0
+THM = ('[node.statement]\nsymbols = { x = "positive" }\nhypotheses = ["x > 1"]\nclaim = "x**2 > x"\n'
+       '[[node.checks]]\nkind = "symbolic"\nslack = ["x > 1"]\n')
 UNCHECKED = '[node.statement]\nsymbols = { x = "positive" }\nclaim = "x > 0"\n'
 CITED = '[[node.checks]]\nkind = "cited"\nname = "hoeffding"\nreference = "Hoeffding 1963"\n'
 # a cited statement and a derivation that uses it (edges carry logic)
@@ -20,7 +24,7 @@ DERIVED = ('[node.statement]\nsymbols = { u = "real", v = "real" }\nclaim = "u -
 
 def _chain(tmp_path, mid_body=OK, allow='[default]\nallow = ["cited:hoeffding"]\n'):
     text = (node("c", kind="cited", body=CITED) + node("a", body=OK, uses_proof='["c"]')
-            + node("b", body=mid_body, uses_proof='["a"]') + node("t", kind="theorem", body=OK, uses_proof='["b"]'))
+            + node("b", body=mid_body, uses_proof='["a"]') + node("t", kind="theorem", body=THM, uses_proof='["b"]'))
     p = write(tmp_path, text)
     if allow is not None:
         (tmp_path / "allowlist.toml").write_text(allow)
@@ -100,7 +104,7 @@ def test_allowlist_enforced(tmp_path):
 
 
 def test_variant_and_reconstructed_tags(tmp_path):
-    text = node("t", kind="theorem", body=OK, variant='["adds x > 0"]').replace("[D]", "[R]")
+    text = node("t", kind="theorem", body=THM, variant='["adds x > 0"]').replace("[D]", "[R]")
     p = write(tmp_path, text)
     (tmp_path / "allowlist.toml").write_text('[default]\nallow = ["variant"]\n')
     r = audit([p])
@@ -128,9 +132,12 @@ def test_errata_outcomes(tmp_path):
 def test_cache_reuses_results(tmp_path):
     p = _chain(tmp_path)
     r1 = audit([p])
-    r2 = audit([p])
+    r2 = audit([p], trust_cache=True)
     assert r1.checks_run >= 1 and r2.checks_run == 0 and r2.cache_hits == r1.checks_run + r1.cache_hits
-    assert [c.verdict for c in r2.nodes["a"].checks] == ["proved"]
+    assert [c.verdict for c in r2.nodes["a"].checks] == ["proved"] and r2.cache_trusted == r2.cache_hits
+    # by default a cached pass is re-checked, never taken on its word (issue 24.4)
+    r2b = audit([p])
+    assert r2b.cache_hits == 0 and r2b.cache_rechecked == r1.checks_run and r2b.checks_run == r1.checks_run
     r3 = audit([p], cache=False)
     assert r3.cache_hits == 0
 

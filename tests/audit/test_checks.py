@@ -104,6 +104,19 @@ def test_evaluate_exact(tmp_path):
     assert c.verdict == "refuted"  # 22 people: 0.4757 (hand/standard table)
 
 
+def _bind(monkeypatch, path, which: dict) -> None:
+    """Bind experiment name -> the claim of node id in the outline at ``path`` (issue 24.3:
+    experiments are bound to a hash of the claim, not to a node id)."""
+    from checker.audit import bindings
+    from checker.audit.outline import load_outline
+
+    nodes = {n.id: n for n in load_outline(path).nodes}
+    table = dict(bindings.EXPERIMENT_CLAIMS)
+    for name, nid in which.items():
+        table[name] = (bindings.claim_hash(nodes[nid]),)
+    monkeypatch.setattr(bindings, "EXPERIMENT_CLAIMS", table)
+
+
 def test_experiment_checks_with_fake_experiments(tmp_path, monkeypatch):
     from checker import experiments
     from checker.experiments import ExperimentResult
@@ -114,11 +127,10 @@ def test_experiment_checks_with_fake_experiments(tmp_path, monkeypatch):
     monkeypatch.setitem(experiments._REGISTRY, "fake.fail", experiments.Experiment(
         name="fake.fail", description="d", module=__name__,
         func=lambda *, seed, quick: ExperimentResult(passed=False, summary="worst margin -1")))
-    monkeypatch.setitem(experiments.BINDINGS, "fake.pass", (("a", "d"), "a's claim"))
-    monkeypatch.setitem(experiments.BINDINGS, "fake.fail", (("b",), "b's claim"))
     p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.pass"\n')
               + node("b", body='[[node.checks]]\nkind = "experiment"\nname = "fake.fail"\n')
               + node("c", body='[[node.checks]]\nkind = "experiment"\nname = "fake.missing"\n'))
+    _bind(monkeypatch, p, {"fake.pass": "a", "fake.fail": "b"})
     r = audit([p], cache=False)
     assert r.nodes["a"].checks[0].verdict == "tested" and r.nodes["a"].trust == ("experiment",)
     assert r.nodes["a"].status_text == "checked modulo 1 experiment"
@@ -144,11 +156,12 @@ def test_experiment_bound_to_another_claim_is_refused(tmp_path, monkeypatch):
     monkeypatch.setitem(experiments._REGISTRY, "fake.other", experiments.Experiment(
         name="fake.other", description="d", module=__name__,
         func=lambda *, seed, quick: ExperimentResult(passed=True, summary="fine")))
-    monkeypatch.setitem(experiments.BINDINGS, "fake.other", (("elsewhere",), "another claim"))
-    p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.other"\n'))
+    p = write(tmp_path, node("a", body='[[node.checks]]\nkind = "experiment"\nname = "fake.other"\n')
+              + node("elsewhere", body=""))
+    _bind(monkeypatch, p, {"fake.other": "elsewhere"})
     r = audit([p], cache=False)
     c = r.nodes["a"].checks[0]
-    assert c.verdict == "error" and "not bound to this node" in c.summary and not r.passed
+    assert c.verdict == "error" and "not bound to this claim" in c.summary and not r.passed
     assert any("node 'a'" in e for e in r.errors)
 
 

@@ -20,8 +20,17 @@ GOLDEN = Path(__file__).with_name("golden_trust.json")
 
 
 def snapshot(result) -> dict:
-    return {tid: {"status": t.status_text, "expressible": t.expressible, "weakest": t.weakest,
-                  "rests_on": t.trust} for tid, t in sorted(result.theorems.items())}
+    """Per theorem: its status, what it rests on, and its statement (the claim as written, so
+    that changing a constant or exponent of a shipped theorem is a visible diff, issue 24.7);
+    the prose of every node without a formula claim is pinned too, since the prose *is* that
+    node's statement."""
+    out = {tid: {"status": t.status_text, "expressible": t.expressible, "weakest": t.weakest,
+                 "rests_on": t.trust, "claim": result.nodes[tid].node.statement.source["claim"]}
+           for tid, t in sorted(result.theorems.items())}
+    out["(prose of claim-less nodes)"] = {
+        nid: {"title": r.node.title, "text": r.node.statement.text, "paper_statement": r.node.paper_statement}
+        for nid, r in sorted(result.nodes.items()) if r.node.statement.claim is None}
+    return out
 
 
 def test_trust_matches_golden(stub_experiments, shared_cache):  # noqa: F811
@@ -33,6 +42,9 @@ def test_trust_matches_golden(stub_experiments, shared_cache):  # noqa: F811
     golden = json.loads(GOLDEN.read_text())
     assert snap == golden
     # the words: no theorem that rests on an assumption, citation or sample reads "fully checked"
+    # a theorem that says nothing is never a silent pass: the verdict line counts it
+    stated = [tid for tid, t in r.theorems.items() if t.status == "stated"]
+    assert f"{len(stated)} of {len(r.theorems)} theorems stated only" in r.verdict()
     for tid, t in r.theorems.items():
         if any(k.startswith(("assumed:", "cited:", "tested", "interval[")) or k == "experiment" for k in t.trust):
             assert t.status != "fully checked", tid

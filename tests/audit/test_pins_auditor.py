@@ -284,7 +284,7 @@ def _model(n, roles, theorem, hyp, edges, derive):
                 i = int(d[1:])
                 if hyp[i] and roles[i] not in ("def", "prose") and kind[i] not in ("theorem", "assumption"):
                     t.add(f"{d}.hyp")
-        tags[k] = {f"assumed:{x[:-4]}.hypotheses" if x.endswith(".hyp") else x for x in t}
+        tags[k] = {f"hypotheses:{x[:-4]}" if x.endswith(".hyp") else x for x in t}
     own_ok = {k: own[k] in ("checked", "defined") or (own[k] == "unchecked" and not expressible[k]) for k in range(n)}
     closure_ok, leaves = {}, {}
 
@@ -313,6 +313,10 @@ def _model(n, roles, theorem, hyp, edges, derive):
             status[k] = "fully checked"
         else:
             status[k] = "checked modulo"
+        # a theorem that holds with no hypotheses and uses nothing says nothing (issue 24.6)
+        if kind[k] == "theorem" and status[k] in ("fully checked", "checked modulo") and not support[k] \
+                and not (hyp[k] and roles[k] != "prose"):
+            status[k] = "trivial"
     border = {k: "ready" if all(own[i] in ("checked", "defined") for (i, j), kd in edges.items()
                                 if j == k and kd == "statement") else "stated" for k in range(n)}
     return own, status, support, leaves, border, errors, kind
@@ -367,14 +371,16 @@ def test_status_support_and_leaves_follow_the_rules(g):
     assert len(r.errors) == errors
     bad_nodes = [k for k in range(n) if status[k] in ("refuted", "failed", "vacuous", "undecided", "timeout",
                                                        "error", "skipped", "locally checked")]
-    thm_ok = {k: (status[k] in ("fully checked", "checked modulo") or (status[k] == "stated" and roles[k] == "prose"))
+    # a stated or trivial theorem passes only where the allow-list names it (none does here)
+    thm_ok = {k: status[k] in ("fully checked", "checked modulo")
               and all(t in ("symbolic", "derived", "smt-nra", "interval", "exact-eval") for t in leaves[k])
               for k in range(n) if kind[k] == "theorem"}
     for k, ok in thm_ok.items():
         t = r.theorems[f"n{k}"]
         assert t.passed is ok, (k, g)
-        assert t.disallowed == tuple(sorted(x for x in leaves[k] if x not in
-                                            ("symbolic", "derived", "smt-nra", "interval", "exact-eval")))
+        says_nothing = (status[k],) if status[k] in ("stated", "trivial") else ()
+        assert t.disallowed == says_nothing + tuple(sorted(x for x in leaves[k] if x not in
+                                                           ("symbolic", "derived", "smt-nra", "interval", "exact-eval")))
         closure = set()
         stack = [k]
         while stack:
@@ -602,7 +608,7 @@ def test_source_tags(reliability, variant, expected):
 
 
 def test_variant_and_source_tags_reach_the_report_but_not_the_category(tmp_path, fake_engine):
-    text = node("a", kind="theorem", body=CLAIM + SYMBOLIC, variant='["v"]').replace("[D]", "[R]")
+    text = node("a", kind="theorem", body=CLAIM_HYP + SYMBOLIC, variant='["v"]').replace("[D]", "[R]")
     r = audit([write(tmp_path, text)], cache=False)
     rep = r.nodes["a"]
     assert rep.trust == ("reconstructed", "symbolic", "variant") and rep.variant is True
@@ -701,7 +707,7 @@ def test_cache_key_covers_what_the_verdict_depends_on():
     h = auditor_mod._engine_source_hash()
     here = Path(auditor_mod.__file__).resolve().parent
     ref = hashlib.sha256()
-    for name in ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py"):
+    for name in ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py"):
         ref.update(name.encode())
         ref.update((here / name).read_bytes())
     assert h == ref.hexdigest()
@@ -728,20 +734,25 @@ def test_cached_run_hits_rejects_and_never_stores_failures(tmp_path, monkeypatch
     assert (r1.checks_run, r1.cache_hits, r1.cache_rejected) == (2, 0, 0)   # cited checks are not counted
     files = sorted((tmp_path / "cache").glob("*.json"))
     assert len(files) == 1                                   # the error verdict is not stored
-    r2 = audit([p])
+    r2 = audit([p], trust_cache=True)
     assert (r2.checks_run, r2.cache_hits) == (1, 1) and r2.nodes["a"].checks[0].cached is True
     assert [c for c in fake_engine.calls if c[0] == "a"] == [("a", 0, "symbolic")]   # ran once
+    assert r2.cache_trusted == 1
+    # by default a cached pass is re-checked (issue 24.4), and nothing is counted as rejected
+    r2b = audit([p])
+    assert (r2b.checks_run, r2b.cache_hits, r2b.cache_rechecked, r2b.cache_rejected) == (2, 0, 1, 0)
+    assert [c for c in fake_engine.calls if c[0] == "a"] == [("a", 0, "symbolic")] * 2
     # a tampered entry is rejected and re-run
     import json as _json
     d = _json.loads(files[0].read_text())
     d["result"]["verdict"] = "proved "
     files[0].write_text(_json.dumps(d))
-    r3 = audit([p])
+    r3 = audit([p], trust_cache=True)
     assert (r3.checks_run, r3.cache_hits, r3.cache_rejected) == (2, 0, 1)
     files[0].write_text("not json")
-    assert audit([p]).cache_rejected == 1
+    assert audit([p], trust_cache=True).cache_rejected == 1
     files[0].write_text(_json.dumps({"key": "other", "result": {}, "hash": ""}))
-    assert audit([p]).cache_rejected == 1
+    assert audit([p], trust_cache=True).cache_rejected == 1
     # no cache: nothing read or written
     for f in (tmp_path / "cache").glob("*.json"):
         f.unlink()

@@ -628,8 +628,8 @@ def test_property_boundary_product_and_default_box():
     assert r.detail["box"] == {"x": ["-100", "100"], "y": ["-100", "100"]}     # the default box
     assert r.detail["max_examples"] == 30
     assert 25 < r.detail["evaluated"] <= 25 + 30
-    assert r.trust == f"tested[{r.detail['evaluated']} points, x∈[-100,100], y∈[-100,100]]"
-    assert "(25 boundary points, the rest by Hypothesis)" in r.summary
+    assert r.trust == f"tested[box-only, {r.detail['evaluated']} points, x∈[-100,100], y∈[-100,100]]"
+    assert "(25 boundary points, the rest by Hypothesis; the stated domain is larger)" in r.summary
     assert r.detail["derandomized"] is True and r.detail["exhaustive"] is False
 
 
@@ -641,12 +641,22 @@ def test_property_domains_clip_the_default_box():
     assert r.detail["box"] == {"m": ["0", "2"]} and r.detail["lattice_points"] == 3      # ceil/floor of the box
 
 
+def test_property_on_the_whole_stated_domain_is_not_box_only():
+    # hypotheses 0 <= k <= 20 confine k to the box: the sample covers the stated domain (issue 24.7)
+    r = prop('symbols = { k = "integer" }\nhypotheses = ["k >= 0", "k <= 20"]\nclaim = "k**2 >= 0"',
+             box={"k": ["0", "20"]})
+    assert r.verdict == "tested" and r.trust == "tested[exhaustive k∈[0,20]]" and r.detail["whole_domain"]
+    r = prop('symbols = { k = "integer" }\nhypotheses = ["k >= 0", "k <= 21"]\nclaim = "k**2 >= 0"',
+             box={"k": ["0", "20"]})
+    assert r.trust == "tested[box-only, exhaustive k∈[0,20]]" and not r.detail["whole_domain"]
+
+
 def test_property_lattice_limit():
     # an all-integer box of exactly MAX_LATTICE points is enumerated; one more point is not
     assert C.MAX_LATTICE == 30_000
     r = prop('symbols = { k = "positive_integer" }\nclaim = "k >= 1"', box={"k": ["1", "30000"]})
     assert r.detail["exhaustive"] is True and r.detail["lattice_points"] == 30000
-    assert r.trust == "tested[exhaustive k∈[1,30000]]"
+    assert r.trust == "tested[box-only, exhaustive k∈[1,30000]]"
     assert r.summary.startswith("no counterexample among all 30000 lattice points of k∈[1,30000]")
     r = prop('symbols = { k = "positive_integer" }\nclaim = "k >= 1"', box={"k": ["1", "30001"]}, max_examples=3)
     assert r.detail["exhaustive"] is False and r.detail["lattice_points"] == 0
@@ -759,6 +769,11 @@ def fake_experiments(monkeypatch):
     bind["fake.boom"] = (("n",), "x")
     monkeypatch.setattr(experiments, "_REGISTRY", reg)
     monkeypatch.setattr(experiments, "BINDINGS", bind)
+    # the binding that counts is to the claim's hash (issue 24.3): here the claim x >= x of node n
+    from checker.audit import bindings
+    h = bindings.claim_hash(mk('symbols = { x = "real" }\nclaim = "x >= x"'))
+    monkeypatch.setattr(bindings, "EXPERIMENT_CLAIMS", {**bindings.EXPERIMENT_CLAIMS, "fake.ok": (h,),
+                                                        "fake.boom": (h,)})
     monkeypatch.setattr(experiments, "_MEMO", {})      # no result remembered from another test
     return calls
 
@@ -774,9 +789,11 @@ def test_experiment_engine(fake_experiments):
     assert r.verdict == "error" and "raised RuntimeError: exploded" in r.summary
     r = C._experiment(n, spec("experiment", name="no.such"), quick=True)
     assert r.verdict == "error" and r.summary.startswith("unknown experiment")
-    other = mk('symbols = { x = "real" }\nclaim = "x >= x"', nid="other")
+    renamed = mk('symbols = { x = "real" }\nclaim = "x >= x"', nid="other")   # same claim, another id
+    assert C._experiment(renamed, spec("experiment", name="fake.ok"), quick=True).verdict == "tested"
+    other = mk('symbols = { x = "real" }\nclaim = "x >= x - 1"')               # same id, another claim
     r = C._experiment(other, spec("experiment", name="fake.ok"), quick=True)
-    assert r.verdict == "error" and "is not bound to this node's claim (it tests n)" in r.summary
+    assert r.verdict == "error" and "is not bound to this claim" in r.summary and "written for n" in r.summary
     r = C._dispatch(n, spec("experiment", name="fake.ok"), quick=True, run_experiments=False, premises=())
     assert r.verdict == "skipped"
 

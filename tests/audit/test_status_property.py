@@ -36,7 +36,10 @@ def test_status_follows_all_ancestors(dag):
 
     n, edges, bad = dag
     ids = [f"n{k}" for k in range(n)]
-    saved = dict(experiments._REGISTRY), dict(experiments.BINDINGS)
+    from checker.audit import bindings
+    from checker.audit.outline import load_outline
+
+    saved = dict(experiments._REGISTRY), dict(experiments.BINDINGS), bindings.EXPERIMENT_CLAIMS
     try:
         experiments._REGISTRY["fake.ok"] = Experiment(name="fake.ok", description="d", module=__name__,
                                                       func=lambda *, seed, quick: ExperimentResult(passed=True, summary="ok"))
@@ -51,12 +54,17 @@ def test_status_follows_all_ancestors(dag):
             text += node(ids[k], body=f'[[node.checks]]\nkind = "experiment"\nname = "{name}"\n',
                          **({"uses_proof": "[" + ", ".join(deps) + "]"} if deps else {}))
         with tempfile.TemporaryDirectory() as d:
-            r = audit([write(Path(d), text)], cache=False)
+            path = write(Path(d), text)
+            # experiments are bound to the claims they test (issue 24.3), here every node's
+            hashes = tuple(bindings.claim_hash(nd) for nd in load_outline(path).nodes)
+            bindings.EXPERIMENT_CLAIMS = {**saved[2], "fake.ok": hashes, "fake.bad": hashes}
+            r = audit([path], cache=False)
     finally:
         experiments._REGISTRY.clear()
         experiments._REGISTRY.update(saved[0])
         experiments.BINDINGS.clear()
         experiments.BINDINGS.update(saved[1])
+        bindings.EXPERIMENT_CLAIMS = saved[2]
     for k in range(n):
         st = r.nodes[ids[k]].status
         if k in bad:

@@ -42,8 +42,9 @@ def test_cli_and_report_use_the_same_words(tmp_path, capsys):
 
     cited = ('[node.statement]\nsymbols = { a = "real", b = "real" }\nclaim = "a <= b"\n'
              '[[node.checks]]\nkind = "cited"\nname = "h"\nreference = "r"\n')
-    derived = ('[node.statement]\nsymbols = { u = "real" }\nclaim = "u - 1 < u + 1"\n'
-               '[[node.uses]]\nnode = "c"\nsubs = { a = "u - 1", b = "u" }\n')
+    # x <= y + 1 needs the cited a <= b at a = x, b = y (a theorem that needs nothing is "trivial")
+    derived = ('[node.statement]\nsymbols = { x = "real", y = "real" }\nclaim = "x <= y + 1"\n'
+               '[[node.uses]]\nnode = "c"\nsubs = { a = "x", b = "y" }\n')
     p = write(tmp_path, node("c", kind="cited", body=cited) + node("t", kind="theorem", body=derived))
     (tmp_path / "allowlist.toml").write_text('[default]\nallow = ["cited:h"]\n')
     r = audit([p])

@@ -87,7 +87,9 @@ def test_unsupported_activations_have_no_constant(mod):
     model = nn.Sequential(nn.Linear(2, 3), mod, nn.Linear(3, 2)).double()
     sb = network_smoothness(model, (2,))
     assert not sb.supported and sb.lzz_bound is None
-    assert "layer 1" in sb.reason
+    # types outside the allow-list are named by their module path (checker.certify.exact)
+    assert ("layer 1" in sb.reason) != (type(mod) is nn.GELU)
+    assert ("module 1 is a GELU (not an allowed module type)" in sb.reason) == (type(mod) is nn.GELU)
 
 
 def test_unsupported_structures():

@@ -147,6 +147,11 @@ def test_conv_net_bound_dominates_exact_hessians_and_resists_attacks(seed):
         h = torch.autograd.functional.hessian(
             lambda z: default_loss(net(z.reshape(1, 1, 5, 5)), y[i:i + 1]).sum(), x[i].reshape(-1))
         assert float(torch.linalg.eigvalsh(h).abs().max()) <= sb.lzz_bound_tight <= sb.lzz_bound
-    cert = certify(net, x, y, gamma=0.6 * sb.lzz_bound_tight)  # convolutions: Corollary 4 path
+    cert = certify(net, x, y, gamma=0.6 * sb.lzz_bound_tight, method="global")  # Corollary 4 path
     assert cert.sound and cert.argument == "global"
     assert not falsify(cert, net, x, y, seed=seed, quick=True).violated
+    # since issue 25 convolutions are in the per-example path too (the default)
+    local = certify(net, x, y, gamma=0.6 * sb.lzz_bound_tight)
+    assert local.sound and local.argument == "local"
+    assert local.surrogate_mean <= cert.surrogate_mean + 1e-9 * abs(cert.surrogate_mean)
+    assert not falsify(local, net, x, y, seed=seed, quick=True).violated

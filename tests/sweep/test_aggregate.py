@@ -67,3 +67,21 @@ def test_figure3_verdicts(tmp_path):
     rep = aggregate(spec, recs, out=tmp_path)
     (row,) = [r for r in rep.reproduction if r["claim"].startswith("Figure 3")]
     assert row["verdict"] == "partly reproduced"  # WRM not lowest at 0.1 C2
+
+
+def test_figure3_ties_are_ties_not_wins(tmp_path):
+    """Issue 26: five methods at the same error (a five-way tie, e.g. all 0 on a tiny quick
+    sweep) rank nothing: the table says so, and does not call it 'partly reproduced'."""
+    tied = {m: [0.0, 0.0, 0.0] for m in ("erm", "fgm", "ifgm", "pgm", "wrm")}
+    spec, recs = _attack_records(tied)
+    rep = aggregate(spec, recs, out=tmp_path)
+    (row,) = [r for r in rep.reproduction if r["claim"].startswith("Figure 3")]
+    assert row["verdict"] == "not reproduced (ties: no method ranked)"
+    assert "strictly lowest error at 0/2 budgets (tied for lowest at 2)" in row["ours"]
+    # a tie at one budget and a strict win at the other: partly, with the tie counted apart
+    half = {"erm": [0.01, 0.5, 0.9], "fgm": [0.01, 0.2, 0.6], "wrm": [0.01, 0.2, 0.4]}
+    spec, recs = _attack_records(half)
+    rep = aggregate(spec, recs, out=tmp_path)
+    (row,) = [r for r in rep.reproduction if r["claim"].startswith("Figure 3")]
+    assert row["verdict"] == "partly reproduced"
+    assert "strictly lowest error at 1/2 budgets (tied for lowest at 1)" in row["ours"]

@@ -8,8 +8,6 @@ import dataclasses
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
 import time
 from fractions import Fraction
@@ -22,6 +20,7 @@ from checker.sweep import aggregate, load_spec, parse_spec, run_sweep
 from checker.sweep.kinds import KINDS
 from checker.sweep.kinds.birthday import exact_duplicate_probability
 from checker.sweep.task import read_task_file, task_path
+from tests.interrupts import child, interrupt_and_wait, wait_for_line, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,36 +129,54 @@ def test_keyboard_interrupt_keeps_finished_tasks(tmp_path, monkeypatch, capsys):
     assert (res.computed, res.skipped) == (2, 1)
 
 
+_BLOCKING_SWEEP = """
+import dataclasses, sys, time
+from checker.sweep.kinds import KINDS
+
+_base = KINDS["birthday-scale"]
+
+
+def _run(config, root):
+    if config["s"] == 4:  # the first task finishes normally
+        return _base.run(config, root)
+    print("BLOCKING-TASK-STARTED", flush=True)
+    while True:  # the others block until the pool is ended: the signal is the only way out
+        time.sleep(3600)
+
+
+# at import, so that the spawned workers (which import this file as __mp_main__) see it too
+KINDS["birthday-scale"] = dataclasses.replace(_base, run=_run)
+
+if __name__ == "__main__":
+    from checker.cli import main
+    sys.exit(main(["sweep", sys.argv[1], "--workers", "1", "--out", sys.argv[2], "--progress-every", "1"]))
+"""
+
+
 def test_sigint_stops_a_process_pool_cleanly(tmp_path):
-    """A real Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while the
-    worker processes compute: exit 130, no traceback, the finished tasks kept."""
-    spec_path = tmp_path / "slow.toml"
-    spec_path.write_text('name = "slow"\n[[grid]]\nkind = "birthday-scale"\nseeds = [0, 1, 2, 3]\n'
-                         '[grid.params]\nsupport = 100000\ns = 3000\ntrials = 20\nn_real = 200\nd = 16\n')
+    """A real Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while a worker
+    process computes: exit 130, no traceback, the finished task kept, no half-written file.
+    The child starts with SIGINT at its default even when this test run ignores it, and the
+    interrupted task blocks until the signal arrives (tests/interrupts.py)."""
+    spec_path = tmp_path / "b.toml"
+    spec_path.write_text('name = "b"\n[[grid]]\nkind = "birthday-scale"\n[grid.params]\nsupport = 200\n'
+                         'trials = 3\nn_real = 100\nd = 16\n[grid.vary]\ns = [4, 8, 16]\n')
+    script = tmp_path / "driver.py"
+    script.write_text(_BLOCKING_SWEEP)
     out = tmp_path / "o"
-    env = dict(os.environ, OMP_NUM_THREADS="1", CHECKER_PROGRESS="0")
-    proc = subprocess.Popen([sys.executable, "-m", "checker", "sweep", str(spec_path), "--workers", "1",
-                             "--out", str(out), "--progress-every", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-                            start_new_session=True)
+    log = tmp_path / "log.txt"
+    env = dict(os.environ, OMP_NUM_THREADS="1", CHECKER_PROGRESS="0", PYTHONPATH=str(ROOT))
     spec = load_spec(spec_path)
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if any(task_path(out, t).exists() for t in spec.tasks):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.communicate()
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
+    first = next(t for t in spec.tasks if t.config["s"] == 4)
+    with child([sys.executable, str(script), str(spec_path), str(out)], log=log, env=env, cwd=tmp_path) as proc:
+        wait_for_line(proc, log, "BLOCKING-TASK-STARTED")
+        wait_until(proc, lambda: read_task_file(task_path(out, first)) is not None, "the first record", log)
+        rc = interrupt_and_wait(proc)
+    text = log.read_text()
+    assert rc == 130, text
+    assert "interrupted" in text and "Traceback" not in text
     kept = [t for t in spec.tasks if read_task_file(task_path(out, t))]
-    assert 1 <= len(kept) < len(spec.tasks)
+    assert kept == [first]
     assert not list(out.rglob("*.tmp"))  # no half-written files
 
 

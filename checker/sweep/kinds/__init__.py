@@ -10,6 +10,8 @@
   bounded discriminators at a pool size m (:mod:`checker.sweep.kinds.arora`).
 * ``birthday-scale`` — the birthday-paradox test at one sample size s on a known support
   (:mod:`checker.sweep.kinds.birthday`).
+* ``arora-bigan`` — train an MLP BiGAN/ALI and estimate its generator's support with the
+  birthday test (:mod:`checker.sweep.kinds.bigan`).
 
 A kind is a :class:`Kind`: its parameters (:class:`~checker.sweep.params.Param`), a
 ``normalise`` step run in the parent before anything is scheduled (so a bad value fails the
@@ -26,10 +28,11 @@ __all__ = ["Kind", "KINDS", "get_kind"]
 
 def _registry() -> dict[str, Kind]:
     from checker.sweep.kinds.arora import FOOLING
+    from checker.sweep.kinds.bigan import BIGAN
     from checker.sweep.kinds.birthday import BIRTHDAY
     from checker.sweep.kinds.sinha import CERTIFY, CONCAVITY, TRAIN_ATTACK
 
-    return {k.name: k for k in (TRAIN_ATTACK, CERTIFY, CONCAVITY, FOOLING, BIRTHDAY)}
+    return {k.name: k for k in (TRAIN_ATTACK, CERTIFY, CONCAVITY, FOOLING, BIRTHDAY, BIGAN)}
 
 
 KINDS: dict[str, Kind] = _registry()

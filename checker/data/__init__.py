@@ -1,0 +1,1 @@
+"""Data files shipped with checker (templates of `checker audit init`)."""

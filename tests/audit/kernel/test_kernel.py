@@ -1,0 +1,335 @@
+"""The Coq kernel behind the audit (issue 23): Qed decides, Print Assumptions is compared with
+checker's trust, the files re-check with plain coqc, and the audit without coqc says so.
+
+Needs ``coqc`` (with Coq-Interval) on PATH; without it these tests are skipped with that reason
+(test_no_coqc_on_path_says_so_once runs everywhere).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from checker.audit import audit
+from checker.audit.kernel import coqfile, plan
+from checker.audit.kernel.runner import compile_file, parse_assumptions
+from checker.audit.kernel.translate import translate_statement
+from checker.audit.outline import load_outlines, outline_files
+from checker.cli import main
+
+FIXTURE = Path(__file__).parent / "fixture"
+COQC = shutil.which("coqc")
+needs_coq = pytest.mark.skipif(COQC is None, reason="coqc is not on PATH (apt-get install coq libcoq-interval)")
+_FLIP = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
+
+
+def _prelude_file(body: str) -> str:
+    return coqfile.prelude_text() + "\n" + body + "\n"
+
+
+@needs_coq
+def test_prelude_defines_the_empty_range_once():
+    ok = _prelude_file("""
+Goal ck_sum 5 1 (fun i => IZR i) = 0. unfold ck_sum; simpl; reflexivity. Qed.
+Goal ck_prod 5 1 (fun i => IZR i) = 1. unfold ck_prod; simpl; reflexivity. Qed.
+Goal ck_sum 1 3 (fun i => IZR i) = 6. unfold ck_sum; simpl; lra. Qed.
+Goal ck_prod 1 3 (fun i => IZR i) = 6. unfold ck_prod; simpl; lra. Qed.
+Goal ~ (ck_sum 5 1 (fun i => IZR i) = 1). unfold ck_sum; simpl; lra. Qed.
+Goal IZR (ck_ceil (5 / 2)) = 3 /\\ IZR (ck_floor (5 / 2)) = 2.
+Proof.
+  unfold ck_ceil, ck_floor.
+  assert (F: forall x (k : Z), IZR k <= x < IZR k + 1 -> Int_part x = k).
+  { intros x k [H1 H2]. unfold Int_part. apply Z.sub_move_r. symmetry. apply tech_up; rewrite plus_IZR; simpl; lra. }
+  rewrite (F (5 / 2) 2%Z) by (simpl; lra). rewrite (F (- (5 / 2)) (-3)%Z) by (simpl; lra). simpl. lra.
+Qed.
+""")
+    rc, out = compile_file(COQC, ok, 120)
+    assert rc == 0, out
+    # negative control: a wrong value of the empty range does not compile
+    rc, out = compile_file(COQC, _prelude_file(
+        "Goal ck_sum 5 1 (fun i => IZR i) = 1. unfold ck_sum; simpl; lra. Qed."), 120)
+    assert rc != 0
+
+
+@needs_coq
+def test_fixture_is_kernel_checked_and_print_assumptions_matches_trust():
+    r = audit(FIXTURE, cache=False, kernel=True)
+    assert r.passed, r.failures()
+    for nid in ("kfix.square", "kfix.strict", "kfix.expand", "kfix.empty", "kfix.thm"):
+        assert r.nodes[nid].kernel == "kernel-checked", (nid, r.nodes[nid].kernel_reason)
+    assert r.nodes["kfix.square"].status == "fully checked"
+    v = r.kernel.verdicts["kfix.thm"]
+    assert v.assumptions == ("kfix.cite",) and v.foreign == ()
+    assert r.nodes["kfix.thm"].coq.startswith("forall (v_a : R) (v_b : R)")
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    (d / "o.toml").write_text(text, encoding="utf-8")
+    return d
+
+
+_FALSE = '''
+[outline]
+id = "kfalse"
+title = "claims that need a side condition they do not state"
+paper = "none (test)"
+{nodes}
+'''
+_NODE = '''
+[[node]]
+id = "{id}"
+kind = "step"
+title = "t"
+provenance = {{ paper = "standard", version = "test", where = "test", reliability = "[D]" }}
+[node.statement]
+symbols = {{ {symbols} }}
+{define}hypotheses = [{hyps}]
+claim = "{claim}"
+[[node.checks]]
+kind = "symbolic"
+'''
+
+
+@needs_coq
+def test_claims_without_their_side_conditions_are_never_kernel_checked(tmp_path):
+    """Coq's division, sqrt and ln are total: x/x = 1 at x = 0 is false there, so even when a
+    solver is (wrongly) taken to have proved these, the kernel leaves them open. Among them the
+    shipped birthday.inversion as it was declared before issue 24 (M only positive)."""
+    cases = [("f.div", 'x = "real"', "", "", "x/x == 1"),
+             ("f.sqrt", 'x = "real"', "", "", "sqrt(x)**2 == x"),
+             ("f.log", 'x = "real"', "", "", "exp(log(x)) == x"),
+             ("f.inversion", 'M = "positive", g = "positive"',
+              'define = { Nhat = "M*(M - 1)/(2*log(1/(1 - g)))" }\n', '"g < 1"',
+              "exp(-M*(M - 1)/(2*Nhat)) == 1 - g")]
+    nodes = "".join(_NODE.format(id=i, symbols=s, define=d, hyps=h, claim=c) for i, s, d, h, c in cases)
+    d = _write(tmp_path, "false", _FALSE.format(nodes=nodes))
+    outs = load_outlines(outline_files([d]))
+    order = [n.id for n in outs[0].nodes]
+    kr = plan.kernel_check(outs, order, {i: [] for i, *_ in cases}, cache_dir=None, hand={})
+    for i, *_ in cases:
+        assert kr.verdicts[i].state == "solver-checked", (i, kr.verdicts[i])
+    # ... and the negation at the point the source leaves undefined is provable in Coq
+    rc, out = compile_file(COQC, _prelude_file(
+        "Goal ~ (forall x : R, x / x = 1). intro H. specialize (H 0). unfold Rdiv in H. "
+        "rewrite Rinv_0, Rmult_0_r in H. lra. Qed."), 120)
+    assert rc == 0, out
+
+
+def _flip(stmt_src: dict) -> dict | None:
+    """The source with the claim's comparison negated (None for equalities and conjunctions)."""
+    tree = ast.parse(str(stmt_src["claim"]).strip(), mode="eval").body
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1 or type(tree.ops[0]) not in _FLIP:
+        return None
+    tree.ops = [_FLIP[type(tree.ops[0])]()]
+    return {**stmt_src, "claim": ast.unparse(tree)}
+
+
+def _flip_files(files: dict[str, str], outlines, verdicts) -> list[tuple[str, str]]:
+    """For every kernel-checked lemma whose claim is an inequality: the file cut after that
+    lemma, with its claim flipped."""
+    nodes = {n.id: n for o in outlines for n in o.nodes}
+    out = []
+    for text in files.values():
+        for nid, v in verdicts.items():
+            if v.state != "kernel-checked" or f"Lemma {v.name} :" not in text:
+                continue
+            flipped = _flip(dict(nodes[nid].statement.source))
+            if flipped is None:
+                continue
+            uses = [t for _, subs in nodes[nid].uses for t in subs.values()]
+            new = translate_statement(nid, flipped, uses).text
+            head = f"Lemma {v.name} :\n  {v.statement}."
+            assert head in text
+            cut = text[:text.index("Qed.", text.index(head)) + 4]
+            out.append((nid, cut.replace(head, f"Lemma {v.name} :\n  {new}.")))
+    return out
+
+
+def _check_files(folder: Path, files: dict[str, str], declared: set[str]):
+    """Plain coqc compiles every file from a clean folder; no Admitted; every Axiom is declared."""
+    for name, text in files.items():
+        assert "Admitted" not in text
+        axioms = set(re.findall(r"^Axiom (\w+) :", text, re.M))
+        assert axioms <= declared, axioms - declared
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        proc = subprocess.run([COQC, "-q", path.name], cwd=folder, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@needs_coq
+def test_coq_out_recompiles_from_a_clean_folder_and_every_flipped_inequality_fails(tmp_path, capsys):
+    out = tmp_path / "coq"
+    assert main(["audit", str(FIXTURE), "--coq-out", str(out), "--json", "--no-cache"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["kernel"]["ran"] and summary["kernel"]["solver_checked"] == 0
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.v"))}
+    assert list(files) == ["ck_kfix.v"]
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    _check_files(clean, files, {"kfix__cite", "kfix__cite2"})
+    r = audit(FIXTURE, cache=False, kernel=True)
+    flips = _flip_files(r.kernel.files, list(r.outlines), r.kernel.verdicts)
+    assert {nid for nid, _ in flips} == {"kfix.square", "kfix.strict", "kfix.thm"}
+    for nid, text in flips:
+        rc, log = compile_file(COQC, text, 300)
+        assert rc != 0, f"flipping {nid}'s inequality still compiled"
+
+
+@needs_coq
+def test_print_assumptions_disagreement_fails_the_audit(monkeypatch):
+    """Negative control of the trust comparison: a proof of kfix.thm that also rests on
+    kfix.cite2 (which checker's support graph does not list) makes the audit fail."""
+    extra = {"kfix.thm": "pose proof (kfix__cite2 v_a) as X. lra."}
+    monkeypatch.setattr(plan, "hand_proofs", lambda: extra)
+    r = audit(FIXTURE, cache=False, kernel=True)
+    assert r.nodes["kfix.thm"].kernel == "kernel-checked"
+    assert set(r.kernel.verdicts["kfix.thm"].assumptions) == {"kfix.cite", "kfix.cite2"}
+    assert not r.passed
+    assert any("Print Assumptions disagrees" in e and "kfix.cite2" in e for e in r.errors)
+
+
+@needs_coq
+def test_a_hand_proof_coq_rejects_leaves_the_node_open_with_coqs_message(monkeypatch):
+    monkeypatch.setattr(plan, "hand_proofs", lambda: {"kfix.square": "lra."})
+    r = audit(FIXTURE, cache=False, kernel=True)
+    rep = r.nodes["kfix.square"]
+    assert rep.kernel == "solver-checked" and "hand proof failed" in rep.kernel_reason
+    assert rep.status == "solver-checked"
+    assert r.nodes["kfix.strict"].kernel == "kernel-checked"
+
+
+@needs_coq
+def test_cache_warm_run_compiles_nothing_and_a_corrupted_entry_is_recomputed(tmp_path):
+    outs = load_outlines(outline_files([FIXTURE]))
+    order = ["kfix.cite", "kfix.cite2", "kfix.square", "kfix.strict", "kfix.expand", "kfix.empty", "kfix.thm"]
+    proved = {"kfix.square": [], "kfix.strict": [], "kfix.expand": [], "kfix.empty": [], "kfix.thm": ["kfix.cite"]}
+    cold = plan.kernel_check(outs, order, proved, cache_dir=tmp_path, hand={})
+    warm = plan.kernel_check(outs, order, proved, cache_dir=tmp_path, hand={})
+    assert cold.coqc_runs >= 2 and warm.coqc_runs == 0
+    assert {k: v.state for k, v in warm.verdicts.items()} == {k: v.state for k, v in cold.verdicts.items()}
+    for p in tmp_path.glob("*.json"):  # flip every cached verdict's bytes: all are rejected
+        d = json.loads(p.read_text())
+        d["value"] = ["x", "y"] if isinstance(d["value"], list) else {**d["value"], "rc": 0, "assumptions": {}}
+        p.write_text(json.dumps(d))
+    again = plan.kernel_check(outs, order, proved, cache_dir=tmp_path, hand={})
+    assert again.coqc_runs >= 2
+    assert {k: v.state for k, v in again.verdicts.items()} == {k: v.state for k, v in cold.verdicts.items()}
+
+
+def test_no_coqc_on_path_says_so_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no coqc here
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    assert main(["audit", str(FIXTURE), "--no-cache"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("coqc is not on PATH") == 1
+    r = audit(FIXTURE, cache=False, kernel=True)
+    assert r.kernel is not None and not r.kernel.ran
+    assert r.nodes["kfix.square"].kernel == "solver-checked"
+    assert r.nodes["kfix.square"].status == "solver-checked"  # never "fully checked" without Qed
+
+
+def test_no_kernel_skips_coq_and_labels_solver_checked(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(plan, "run_files", lambda *a, **k: calls.append(1))
+    assert main(["audit", str(FIXTURE), "--no-cache", "--no-kernel", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert calls == []
+    assert not summary["kernel"]["ran"] and "skipped" in summary["kernel"]["note"]
+    assert summary["nodes"]["kfix.square"]["status"] == "solver-checked"
+    assert summary["nodes"]["kfix.square"]["kernel"] == "solver-checked"
+
+
+def test_parse_assumptions_reads_coqs_print_assumptions_output():
+    # the shape of coqc 8.16.1's output for `Print Assumptions` (one axiom with a long type on the
+    # next line, then the closed case), as produced by the files of this package
+    out = """@@CK ASSUMPTIONS a__thm
+Axioms:
+ClassicalDedekindReals.sig_forall_dec
+  : forall P : nat -> Prop,
+    (forall n : nat, {P n} + {~ P n}) -> {n : nat | ~ P n} + {forall n : nat, P n}
+kfix__cite : forall v_a v_b : R, v_a <= v_b + 1
+@@CK ASSUMPTIONS a__step
+Closed under the global context
+"""
+    assert parse_assumptions(out) == {"a__thm": ["ClassicalDedekindReals.sig_forall_dec", "kfix__cite"],
+                                      "a__step": []}
+
+
+@needs_coq
+def test_birthday_stated_for_real_compiles_and_rests_only_on_the_counting_axiom(tmp_path):
+    """proofs/coq/Birthday.v: the exp bound for every 1 <= M <= N (no box), and the collision
+    probability bounds from the cited counting fact, a named axiom."""
+    for name in ("CheckerPrelude.v", "Birthday.v"):
+        shutil.copy(coqfile.coq_dir() / name, tmp_path / name)
+    for name in ("CheckerPrelude.v", "Birthday.v"):
+        proc = subprocess.run([COQC, "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (tmp_path / "Birthday.v").read_text(encoding="utf-8")
+    assert "Admitted" not in text
+    assert set(re.findall(r"^(?:Axiom|Parameter) (\w+)", text, re.M)) == {"no_collision", "counting"}
+    blocks = proc.stdout.split("Axioms:")[1:]
+    assert len(blocks) == 3
+    ours = [{a for a in re.findall(r"^(\w+)\s*(?::|$)", b, re.M) if "." not in a} for b in blocks]
+    assert ours[0] == set()                              # birthday__exp_bound: standard axioms only
+    assert ours[1] == {"no_collision", "counting"}       # the collision bound: the cited counting
+    assert ours[2] == {"no_collision", "counting"}       # N = 365, M = 23
+
+
+@needs_coq
+@pytest.mark.parametrize("name,theorems", [
+    ("Cor4.v", ("cor4_closed_form", "cor4_three_layers")),
+    ("SinhaLemma1.v", ("lemma1_monotone", "lemma1_strongly_concave_monotone", "lemma1_value")),
+])
+def test_theorems_stated_for_real_compile_on_standard_axioms_only(tmp_path, name, theorems):
+    """Corollary 4's constant chain for any number of layers, and Sinha's Lemma 1 in one
+    dimension (Coquelicot): plain coqc compiles them, nothing is admitted, and each theorem
+    rests on Coq's standard real-number axioms only (its hypotheses are hypotheses)."""
+    shutil.copy(coqfile.coq_dir() / name, tmp_path / name)
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    assert "Admitted" not in text and not re.search(r"^\s*(Axiom|Parameter)\b", text, re.M)
+    for t in theorems:
+        assert re.search(rf"^(Theorem|Lemma|Corollary) {t}\b", text, re.M)
+        text += f"\nPrint Assumptions {t}.\n"
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    proc = subprocess.run([COQC, "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = set(re.findall(r"^([A-Za-z_][\w.']*)\s*(?::|$)", proc.stdout, re.M)) - {"Axioms"}
+    from checker.audit.kernel.runner import is_standard_axiom
+
+    assert names and all(is_standard_axiom(a) for a in names), names
+
+
+@needs_coq
+@pytest.mark.slow
+def test_shipped_outlines_recompile_from_a_clean_folder_and_every_flipped_inequality_fails(tmp_path, monkeypatch):
+    """The issue's check on the shipped proofs/: --coq-out files compile with plain coqc from a
+    clean folder, contain no Admitted, declare only leaves (cited/assumed) and open nodes as
+    axioms, and flipping any kernel-checked inequality makes coqc fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    r = audit(None, kernel=True)
+    assert r.passed, r.failures()
+    leaves = {v.name for v in r.kernel.verdicts.values() if v.state in ("axiom", "solver-checked")}
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    _check_files(clean, {f"ck_{k}.v": t for k, t in r.kernel.files.items()}, leaves)
+    flips = _flip_files(r.kernel.files, list(r.outlines), r.kernel.verdicts)
+    assert len(flips) >= 20
+
+    def one(item):
+        nid, text = item
+        return nid, compile_file(COQC, text, 600)[0]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        still = [nid for nid, rc in pool.map(one, flips) if rc == 0]
+    assert not still, f"flipped inequalities that still compile: {still}"
