@@ -582,8 +582,9 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
     comment above :func:`_cached_run` for what the cache's hashes do and do not protect against).
     ``kernel`` (issue 23): True re-checks every proved claim in Coq (:mod:`checker.audit.kernel`;
     "fully checked" then means kernel-checked all the way down, otherwise "solver-checked"),
-    False labels every such verdict "solver-checked" without running Coq, None (the library's
-    default for now) leaves the statuses as the solver engines derived them.
+    False labels every such verdict "solver-checked" without running Coq (``--no-kernel``); None
+    (the library's default: running coqc costs seconds per outline) does the same and says the
+    kernel was not run. Only the kernel earns "fully checked".
     """
     from checker.progress import progress
 
@@ -760,13 +761,15 @@ def audit(paths=None, *, cache: bool = True, run_experiments: bool = True, quick
             id=nid, title=rep.title, status=rep.status, trust=rep.inherited_trust, disallowed=bad,
             counts=dict(sorted(counts.items())), passed=ok_status and not bad, status_text=rep.status_text,
             leaf_counts=words.counts(rep.leaves), weakest=rep.weakest, expressible=rep.expressible)
-    if kernel is not None:
-        # the Coq kernel decides (issue 23): kernel-checked / solver-checked, Print Assumptions
-        from checker.audit.kernel.verdict import apply_kernel
+    # the Coq kernel decides (issue 23): kernel-checked / solver-checked, Print Assumptions. When
+    # it does not run (kernel False or None), every proved verdict says solver-checked: "fully
+    # checked" is earned only by the kernel.
+    from checker.audit.kernel.verdict import NOT_RUN, SKIPPED, apply_kernel
 
-        errors += apply_kernel(result, nodes, modes, order, kernel=kernel,
-                               cache_dir=_cache_dir() / "kernel" if cache else None)
-        object.__setattr__(result, "errors", tuple(errors))
+    errors += apply_kernel(result, nodes, modes, order, kernel=bool(kernel),
+                           cache_dir=_cache_dir() / "kernel" if cache else None,
+                           note=SKIPPED if kernel is False else NOT_RUN)
+    object.__setattr__(result, "errors", tuple(errors))
     passed = (not errors and not unchecked and all(t.passed for t in result.theorems.values())
               and all(e.passed for e in errata.values()))
     object.__setattr__(result, "passed", passed)

@@ -120,10 +120,34 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
 
 def _os_error(exc: OSError) -> str:
     """One line for an :class:`OSError`: what failed and on which path."""
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or "the operating system refused it"
     where = exc.filename if exc.filename is not None else None
     text = f"cannot use {str(where)!r}: {reason}" if where is not None else f"{reason}: {exc}"
     return " ".join(text.split())[:500]
+
+
+def _as_typed(exc, sub: argparse.ArgumentParser | None, argv: Sequence[str]):
+    """An :class:`InvalidArgument` raised by library code names the library's parameter
+    (``dataset``, ``path``); on the command line the user typed an option (``--dataset``) or a
+    positional (``MODEL``). Rename it to what was typed when the subcommand has an option or
+    positional of that name; otherwise keep it (it is then a rule of a file's content or of a
+    computed value, and the message says which)."""
+    from checker.errors import InvalidArgument
+
+    if not isinstance(exc, InvalidArgument) or sub is None or exc.name.startswith("-"):
+        return exc
+    dest = exc.name.replace("-", "_")
+    for act in sub._actions:
+        if act.dest != dest or isinstance(act, argparse._HelpAction):
+            continue
+        if act.option_strings:
+            typed = [o for o in act.option_strings
+                     if any(a == o or a.startswith(o + "=") for a in argv)]
+            shown = (typed or [o for o in act.option_strings if o.startswith("--")] or act.option_strings)[0]
+        else:
+            shown = act.metavar if isinstance(act.metavar, str) else act.dest.upper()
+        return InvalidArgument(shown, exc.value, exc.rule, hint=exc.hint)
+    return exc
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -151,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(mods[args.command].run(args))  # type: ignore[attr-defined]
     except CheckerError as exc:
+        exc = _as_typed(exc, _subparsers(parser).get(args.command), argv)
         print(f"checker {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # a path the user gave cannot be read or written (the CLI-wide guard)

@@ -317,6 +317,8 @@ def _model(n, roles, theorem, hyp, edges, derive):
         if kind[k] == "theorem" and status[k] in ("fully checked", "checked modulo") and not support[k] \
                 and not (hyp[k] and roles[k] != "prose"):
             status[k] = "trivial"
+        if status[k] == "fully checked":  # the kernel did not run: only it earns "fully checked"
+            status[k] = "solver-checked"
     border = {k: "ready" if all(own[i] in ("checked", "defined") for (i, j), kd in edges.items()
                                 if j == k and kd == "statement") else "stated" for k in range(n)}
     return own, status, support, leaves, border, errors, kind
@@ -372,7 +374,7 @@ def test_status_support_and_leaves_follow_the_rules(g):
     bad_nodes = [k for k in range(n) if status[k] in ("refuted", "failed", "vacuous", "undecided", "timeout",
                                                        "error", "skipped", "locally checked")]
     # a stated or trivial theorem passes only where the allow-list names it (none does here)
-    thm_ok = {k: status[k] in ("fully checked", "checked modulo")
+    thm_ok = {k: status[k] in ("fully checked", "solver-checked", "checked modulo")
               and all(t in ("symbolic", "derived", "smt-nra", "interval", "exact-eval") for t in leaves[k])
               for k in range(n) if kind[k] == "theorem"}
     for k, ok in thm_ok.items():
@@ -612,7 +614,7 @@ def test_variant_and_source_tags_reach_the_report_but_not_the_category(tmp_path,
     r = audit([write(tmp_path, text)], cache=False)
     rep = r.nodes["a"]
     assert rep.trust == ("reconstructed", "symbolic", "variant") and rep.variant is True
-    assert rep.status == "fully checked"        # provenance notes are not leaves ...
+    assert rep.status == "solver-checked"       # provenance notes are not leaves ...
     # ... but a theorem resting on a reconstruction or a variant must be allowed explicitly
     assert r.theorems["a"].disallowed == ("reconstructed", "variant") and not r.theorems["a"].passed
     assert rep.weakest == "proved"
@@ -912,7 +914,7 @@ def test_unwritable_cache_is_not_an_error(tmp_path, monkeypatch, fake_engine):
     blocker.write_text("x")
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(blocker / "sub"))     # a folder under a file
     r = audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))])
-    assert r.passed and r.nodes["a"].status == "fully checked" and r.checks_run == 1
+    assert r.passed and r.nodes["a"].status == "solver-checked" and r.checks_run == 1
 
 
 def test_cache_key_of_an_experiment_covers_file_names_not_only_bytes(tmp_path, monkeypatch):

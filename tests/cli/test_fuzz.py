@@ -24,7 +24,7 @@ from checker.cli import build_parser, main
 
 #: Seconds one example may run (a hostile value must fail fast; a valid one runs the tiny
 #: base command). Generous for a loaded 2-core machine; a hang is far beyond it.
-EXAMPLE_LIMIT_S = 120
+EXAMPLE_LIMIT_S = 600
 
 _DIR: dict[str, Path] = {}
 

@@ -22,9 +22,13 @@ from pathlib import Path
 
 from checker.audit.kernel.plan import KernelReport, kernel_check
 
-__all__ = ["apply_kernel", "expected_axioms", "SKIPPED", "BEYOND"]
+__all__ = ["apply_kernel", "expected_axioms", "SKIPPED", "NOT_RUN", "BEYOND"]
 
 SKIPPED = "the Coq kernel was skipped (--no-kernel); every verdict is solver-checked"
+#: the note when the caller did not ask for the kernel (the library's default; only
+#: ``checker audit`` runs it)
+NOT_RUN = ("the Coq kernel was not run (only `checker audit` runs it); every proved verdict is "
+           "solver-checked")
 #: kernel_reason of a node no solver proved whose claim a hand proof in Coq closed
 BEYOND = "no solver proved it; a hand proof in Coq did (checker's trust still counts its own checks)"
 
@@ -59,7 +63,8 @@ def expected_axioms(reports, nodes, verdicts, nid) -> set[str]:
     return out
 
 
-def apply_kernel(result, nodes, modes, order, *, kernel: bool, cache_dir: Path | None) -> list[str]:
+def apply_kernel(result, nodes, modes, order, *, kernel: bool, cache_dir: Path | None,
+                 note: str = SKIPPED) -> list[str]:
     """Label every node, relabel statuses, attach the Coq files; returns extra error lines."""
     reports = result.nodes
     proved: dict[str, list[str]] = {}
@@ -71,7 +76,7 @@ def apply_kernel(result, nodes, modes, order, *, kernel: bool, cache_dir: Path |
     if kernel:
         kr = kernel_check(list(result.outlines), order, proved, cache_dir=cache_dir)
     else:
-        kr = KernelReport(ran=False, note=SKIPPED)
+        kr = KernelReport(ran=False, note=note)
     errors = list(kr.errors)
     verdicts = kr.verdicts
     for nid, rep in reports.items():
@@ -96,11 +101,15 @@ def apply_kernel(result, nodes, modes, order, *, kernel: bool, cache_dir: Path |
         if rep.status == "fully checked" and solver:
             object.__setattr__(rep, "status", "solver-checked")
             object.__setattr__(rep, "status_text", "solver-checked")
-        elif rep.status == "checked modulo" and solver:
+        elif rep.status == "checked modulo" and solver and kr.ran:  # (without the kernel: all of them)
             object.__setattr__(rep, "status_text", f"{rep.status_text} ({len(solver)} solver-checked)")
     for tid, t in list(result.theorems.items()):
         rep = reports[tid]
-        result.theorems[tid] = replace(t, status=rep.status, status_text=rep.status_text)
+        counts: dict[str, int] = {}
+        for m in _closure(reports, tid):  # the statuses under it, as relabelled above
+            counts[reports[m].status] = counts.get(reports[m].status, 0) + 1
+        result.theorems[tid] = replace(t, status=rep.status, status_text=rep.status_text,
+                                       counts=dict(sorted(counts.items())))
         v = verdicts.get(tid)
         if v is None or v.state != "kernel-checked" or v.assumptions is None:
             continue
