@@ -134,6 +134,19 @@ def _path_text(name: str, path: object, what: str) -> str:
     return text
 
 
+def _probe_writable(name: str, text: str, folder: Path, rule: str) -> None:
+    """Create and remove a probe file in ``folder`` (``os.access`` is wrong for root and on
+    read-only mounts); an :class:`InvalidArgument` with ``rule`` and the system's reason if not."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or "the operating system refused it"
+        raise InvalidArgument(name, text, f"{rule} ({reason})") from None
+
+
 def output_file(name: str, path: object) -> Path:
     """Check, before any work, that a file can be written at ``path``; create nothing.
 
@@ -152,14 +165,7 @@ def output_file(name: str, path: object) -> Path:
         raise InvalidArgument(name, text, f"must be in an existing folder ({str(parent)!r} does not exist)")
     if not parent.is_dir():
         raise InvalidArgument(name, text, f"must be in a folder, but {str(parent)!r} is a file")
-    import tempfile
-
-    try:  # a probe file: os.access is wrong for root and on read-only mounts
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InvalidArgument(name, text, f"cannot be written: its folder {str(parent)!r} is not writable ({reason})") from None
+    _probe_writable(name, text, parent, f"cannot be written: its folder {str(parent)!r} is not writable")
     return p
 
 
@@ -183,14 +189,7 @@ def output_dir(name: str, path: object) -> Path:
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or "the operating system refused it"
         raise InvalidArgument(name, text, f"cannot be created as a folder ({reason})") from None
-    import tempfile
-
-    try:  # a probe file: os.access is wrong for root and on read-only mounts
-        with tempfile.TemporaryFile(dir=p):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InvalidArgument(name, text, f"is a folder that cannot be written to ({reason})") from None
+    _probe_writable(name, text, p, "is a folder that cannot be written to")
     return p

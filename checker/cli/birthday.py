@@ -170,17 +170,7 @@ def _setup(args):
             cal_source = (f"held-out {run_cfg.dataset} images ({real.shape[0]}) of the run's split"
                           if args.real is None else f"{args.real}")
         else:
-            if args.real:
-                real = _load_array(args.real, "--real")
-            elif args.threshold is None:
-                raise InvalidArgument("--real", None,
-                                      "is required with this --model unless --threshold is given",
-                                      hint="real held-out images calibrate the duplicate threshold")
-            else:
-                real = None
-            if args.train:
-                train = _load_array(args.train, "--train")
-            cal_source = f"{args.real}"
+            real, train, cal_source = _user_calibration(args, "with this --model", train)
     else:
         if args.model:
             raise InvalidArgument("--model", args.model, "is only used with --source model")
@@ -189,17 +179,7 @@ def _setup(args):
         src = load_samples(args.samples)
         if args.features == "drop-noise":
             raise InvalidArgument("--features", "drop-noise", "needs --source construction (noise pixels known)")
-        if args.real:
-            real = _load_array(args.real, "--real")
-        elif args.threshold is None:
-            raise InvalidArgument("--real", None,
-                                  "is required with --source samples unless --threshold is given",
-                                  hint="real held-out images calibrate the duplicate threshold")
-        else:
-            real = None
-        if args.train:
-            train = _load_array(args.train, "--train")
-        cal_source = f"{args.real}"
+        real, train, cal_source = _user_calibration(args, "with --source samples", train)
     if args.threshold is not None:
         thr = fixed_threshold(args.threshold)
     else:
@@ -229,6 +209,23 @@ def _checks(result, truth) -> list[dict]:
         out.append({"name": f"estimate within x{F:g} of the collision support 1/sum p^2",
                     "target": target, "estimate": est.value, "passed": bool(ok)})
     return out
+
+
+def _user_calibration(args, where: str, train):
+    """(real images, training images, calibration source) from the user's --real / --train;
+    --real is required unless --threshold is given."""
+    from checker.errors import InvalidArgument
+
+    if args.real:
+        real = _load_array(args.real, "--real")
+    elif args.threshold is None:
+        raise InvalidArgument("--real", None, f"is required {where} unless --threshold is given",
+                              hint="real held-out images calibrate the duplicate threshold")
+    else:
+        real = None
+    if args.train:
+        train = _load_array(args.train, "--train")
+    return real, train, f"{args.real}"
 
 
 def run(args) -> int:

@@ -151,7 +151,14 @@ def _name(name: str) -> str:
         head = mathml(sp.Symbol(base), printer="presentation")
         if not sub:
             return head
-        tail = "<mo>⋆</mo>" if sub == "star" else f"<mtext>{html.escape(sub.replace('_', ' '))}</mtext>"
+        from checker.report.textmath import GREEK
+
+        if sub == "star":
+            tail = "<mo>⋆</mo>"
+        elif sub in _GREEK:  # L_phi: L with subscript φ, never the letters p-h-i
+            tail = f"<mi>{GREEK.get(sub, sub)}</mi>"
+        else:
+            tail = f"<mtext>{html.escape(' '.join(GREEK.get(w, w) for w in sub.split('_')))}</mtext>"
         return f"<msub>{head}{tail}</msub>"
     from checker.report.textmath import GREEK
 
