@@ -64,6 +64,14 @@ def hoeffding_half_width(n: int, width: float, alpha: float = STAT_ALPHA) -> flo
     return width * math.sqrt(math.log(2.0 / alpha) / n)
 
 
+#: Largest training budget of one fooling run, in sample-steps (restarts x steps x batch, summed
+#: over the pool sizes): about a CPU-day on 2 cores at the measured rate; larger is refused
+#: before any work.
+MAX_FOOLING_WORK = 10**11
+#: Largest sample count or width held in memory at once.
+MAX_SAMPLES = 10**7
+
+
 @dataclass(frozen=True, kw_only=True)
 class FoolingConfig:
     """Configuration of the fooling sweep (validated on construction)."""
@@ -105,6 +113,16 @@ class FoolingConfig:
         object.__setattr__(self, "m_grid", tuple(sorted(grid)))
         for name in ("hidden", "restarts", "steps", "batch", "n_val", "n_test", "support_draws"):
             positive_int(name, getattr(self, name))
+        # budgets, checked before any work (a huge value is a typo, not a request for years of CPU)
+        for name in ("hidden", "n_val", "n_test", "support_draws"):
+            if getattr(self, name) > MAX_SAMPLES:
+                raise InvalidArgument(name, getattr(self, name), f"must be <= {MAX_SAMPLES:.0e} (held in memory)")
+        work = self.restarts * self.steps * self.batch * len(self.m_grid)
+        if work > MAX_FOOLING_WORK:
+            raise InvalidArgument("restarts", self.restarts,
+                                  f"times steps={self.steps}, batch={self.batch} and {len(self.m_grid)} pool "
+                                  f"size(s) is {float(work):.3g} sample-steps, above the budget "
+                                  f"{MAX_FOOLING_WORK:.0e} (about a CPU-day on 2 cores)")
         integer("relu_max_m", self.relu_max_m, min_value=0)
         integer("seed", self.seed, min_value=0)
         for name in ("radius", "clip", "eps", "lr"):

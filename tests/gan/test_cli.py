@@ -35,7 +35,7 @@ def test_construct_human(capsys):
 
 @pytest.mark.parametrize("argv,msg", [
     (["construct", "--d", "100", "--d-tilde", "4", "--m", "3", "--dataset", "mnist"], "--d=100 must be 784"),
-    (["construct", "--d", "10", "--d-tilde", "11", "--m", "3"], "d_tilde=11 must be <= d=10"),
+    (["construct", "--d", "10", "--d-tilde", "11", "--m", "3"], "--d-tilde=11 must be <= d=10"),
     (["construct", "--d-tilde", "4", "--m", "0"], "m=0 must be >= 1"),
     (["construct", "--d-tilde", "4", "--m", "3", "--eps", "nan"], "eps=nan must be finite"),
     (["gan", "--m", "4,x"], "--m='4,x' must be comma-separated integers"),
