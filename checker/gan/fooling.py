@@ -121,7 +121,7 @@ class FoolingConfig:
         if work > MAX_FOOLING_WORK:
             raise InvalidArgument("restarts", self.restarts,
                                   f"times steps={self.steps}, batch={self.batch} and {len(self.m_grid)} pool "
-                                  f"size(s) is {float(work):.3g} sample-steps, above the budget "
+                                  f"size(s) is about 10^{len(str(work)) - 1} sample-steps, above the budget "
                                   f"{MAX_FOOLING_WORK:.0e} (about a CPU-day on 2 cores)")
         integer("relu_max_m", self.relu_max_m, min_value=0)
         integer("seed", self.seed, min_value=0)

@@ -157,6 +157,7 @@ def _assert_clean(argv, code, out, err):
 @example(flag=("run", "--only"), value=",")
 @example(flag=("construct", "--n"), value="1" + "0" * 400)  # regression: torch overflow traceback
 @example(flag=("construct", "--m"), value="1" + "0" * 400)
+@example(flag=("gan", "--restarts"), value="1" + "0" * 400)  # regression: ran (nearly) forever
 def test_hostile_flag_values_never_give_a_traceback(flag, value):
     cmd, name = flag
     argv = _argv(cmd, name, value)
