@@ -153,6 +153,31 @@ def run(*, quick: bool) -> list[Row]:
                        "with_hessian_diagnostic_ratio": th / ta,
                        "mean_ascent_steps_per_example": c.steps_mean,
                        "max_ascent_steps": c.inner_steps}))
+        # the optional linear (CROWN-style) bound against the default fallback, branch-and-bound
+        # off so that the fallback decides (issue 25, item 5)
+        for g in (2.0, 8.0):
+            hold = {}
+
+            def plain(g=g):
+                hold["off"] = certify(model, x, y, gamma=g, hessian=False, bnb=False)
+
+            def crown(g=g):
+                hold["on"] = certify(model, x, y, gamma=g, hessian=False, bnb=False, crown=True)
+
+            t_off = time_call(plain, repeat=1, warmup=0)
+            t_on = time_call(crown, repeat=1, warmup=0)
+            off, on = hold["off"], hold["on"]
+            best = _best_attack_mean(m64, x, y, g, off)
+            rows.append(Row(
+                area=AREA, name=f"linear (CROWN-style) bound in the fallback at gamma={g:g}, synthetic, n={n}, "
+                                "branch-and-bound off (cpu, 1 thread)",
+                baseline="default fallback (peer)", candidate="fallback with crown=True",
+                baseline_s=t_off, candidate_s=t_on, ratio=t_on / t_off, device="cpu",
+                ratio_meaning="cost ratio (with / without the linear bound; kept off by default)",
+                extra={"sound_off": off.surrogate_mean, "sound_on": on.surrogate_mean, "best_attack_E_phi": best,
+                       "sound_over_found_off": off.surrogate_mean / best,
+                       "sound_over_found_on": on.surrogate_mean / best,
+                       "fractions_off": off.method_fractions, "fractions_on": on.method_fractions}))
         if not quick:
             _mlp_row("8x8 digits MLP 64-32-10 ELU (WRM, 30 epochs)", "digits", (32,), 30, None, 300, rows)
             _mlp_row("MNIST MLP stand-in 784-64-10 ELU (WRM, 2 epochs, 1,000 images)", "mnist", (64,),

@@ -209,6 +209,33 @@ def _statement_block(stmt, paper: str) -> list[str]:
     return lines
 
 
+def _coq_theorem_block(node) -> list[str]:
+    """The node's ``coq_theorem``, its statement as written in the ``.v`` file (Coq source)."""
+    import re
+
+    from checker.audit.auditor import default_proofs_dir
+
+    if node.coq_theorem is None:
+        return []
+    rel, name, axioms = node.coq_theorem
+    path = default_proofs_dir() / rel
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    m = re.search(rf"^(Theorem|Lemma|Corollary) {re.escape(name)}\b(.*?)\.\s*\nProof\.", text, re.M | re.S)
+    rests = ", ".join(f"`{a}`" for a in axioms) or "no cited or assumed node (Coq's standard axioms only)"
+    out = ["## Stated in Coq", "",
+           f"`proofs/{rel}`, theorem `{name}`; declared to rest on {rests}. `checker audit` compiles the file "
+           "with plain `coqc` and fails unless its `Print Assumptions` names exactly these "
+           "(docs/guide/kernel.md).", ""]
+    if m:
+        ctx = []  # a theorem inside a Section takes the section's variables and hypotheses
+        sec = [x for x in re.finditer(r"^Section (\w+)\.", text[:m.start()], re.M)
+               if f"End {x.group(1)}." not in text[x.end():m.start()]]
+        if sec:
+            ctx = re.findall(r"^(?:Variables?|Hypothesis) .*?\.$", text[sec[-1].end():m.start()], re.M | re.S)
+        out += ["```coq", *ctx, (m.group(1) + " " + name + m.group(2)).strip() + ".", "```", ""]
+    return out
+
+
 def render_pages() -> dict[str, str]:
     from checker import bounds
     from checker.audit.auditor import build_graph, default_proofs_dir
@@ -232,8 +259,9 @@ def render_pages() -> dict[str, str]:
         lines = [f"# {_br(thm.title)}", "", f"**Paper:** {_br(thm.paper)}  ",
                  f"**Reference:** {cite_math(_br(thm.reference), paper)}  ",
                  f"**Reliability:** {_br(thm.reliability)}  ",
-                 f"**Outline:** `proofs/{thm.outline}`, node `{thm.node}`", "",
-                 "## Statements in the bound library", ""]
+                 f"**Outline:** `proofs/{thm.outline}`, node `{thm.node}`", ""]
+        lines += _coq_theorem_block(nodes[thm.node])  # issue 23.7: the result stated for real in Coq
+        lines += ["## Statements in the bound library", ""]
         for sid in thm.statements:
             lines += _statement_block(bounds.get(sid), paper)
         ancestors = nx.ancestors(graph, thm.node) | {thm.node}

@@ -45,6 +45,9 @@ import sympy as sp
 from checker.audit import words
 from checker.audit.checks import ENGINE_VERSION, PASS_VERDICTS, CheckResult, run_check
 from checker.audit.outline import CheckSpec, Node, Outline, load_outlines, outline_files
+from checker.audit.substitute import fresh_bound_names as _fresh_bound_names
+from checker.audit.substitute import rename_bound as _rename_bound
+from checker.audit.verdict import revive_cached
 from checker.errors import InvalidArgument, OutlineError
 
 __all__ = ["AuditResult", "NodeReport", "TheoremReport", "ErratumReport", "audit", "build_graph",
@@ -65,7 +68,8 @@ _BINDING_ONLY = ("library",)
 SAYS_NOTHING = ("stated", "trivial")
 
 #: Source files whose content is part of every cache key (the engines that produce verdicts).
-_ENGINE_FILES = ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py")
+_ENGINE_FILES = ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py", "verdict.py",
+                 *sorted(f"engines/{p.name}" for p in (Path(__file__).resolve().parent / "engines").glob("*.py")))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -393,43 +397,6 @@ def premise_of(node: Node, used: Node, subs_text: dict) -> sp.Basic:
     return sp.Implies(sp.And(*ante), inst_c) if ante else inst_c
 
 
-def _fresh_bound_names(exprs) -> dict:
-    """Bound symbol -> a fresh symbol with the same assumptions, named ``_bound<k>_<name>``
-    (outline symbols cannot start with an underscore, so no substituted value can meet it)."""
-    out: dict = {}
-    for e in exprs:
-        for sub in sp.preorder_traversal(e):
-            if isinstance(sub, (sp.Sum, sp.Product)):
-                for lim in sub.limits:
-                    v = lim[0]
-                    if v not in out:
-                        out[v] = sp.Symbol(f"_bound{len(out)}_{v.name}", **v.assumptions0)
-    return out
-
-
-def _rename_bound(e, fresh: dict):
-    """``e`` with the index of every Sum/Product renamed (inside its own scope only)."""
-    if not fresh or not e.has(sp.Sum, sp.Product):
-        return e
-
-    def ren(x):
-        if isinstance(x, (sp.Sum, sp.Product)):
-            body = _rename_bound(x.function, fresh)
-            lims = []
-            for lim in x.limits:
-                v, rest = lim[0], [_rename_bound(b, fresh) for b in lim[1:]]
-                new = fresh.get(v, v)
-                body = body.xreplace({v: new})
-                lims.append((new, *rest))
-            return type(x)(body, *lims)
-        if x.args:
-            return x.func(*[ren(a) for a in x.args], evaluate=False) if isinstance(x, (sp.Add, sp.Mul, sp.Pow)) \
-                else x.func(*[ren(a) for a in x.args])
-        return x
-
-    return ren(e)
-
-
 # ---------------------------------------------------------------------------------------------
 # cache: keyed by everything the verdict depends on, each entry hashed
 #
@@ -511,7 +478,7 @@ def _cached_run(n: Node, spec, *, cache: bool, quick: bool, run_experiments: boo
             d = json.loads(path.read_text(encoding="utf-8"))
             if (isinstance(d, dict) and d.get("key") == key and isinstance(d.get("result"), dict)
                     and d.get("hash") == _entry_hash(key, d["result"])):
-                res = CheckResult(**{**d["result"], "cached": True})
+                res = revive_cached(d["result"])
                 if res.verdict not in PASS_VERDICTS or trust_cache:
                     if stats is not None and res.verdict in PASS_VERDICTS:
                         stats["trusted"] = stats.get("trusted", 0) + 1

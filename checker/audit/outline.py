@@ -67,7 +67,9 @@ DOMAINS: Mapping[str, dict] = {
 RELIABILITY = ("P", "P via S", "A", "S", "R", "D", "C", "R, standard")
 
 _NODE_KEYS = ("id", "kind", "title", "provenance", "statement", "uses_statement", "uses_proof",
-              "uses", "expressible", "checks", "paper_statement", "variant", "expect", "slide", "notes")
+              "uses", "expressible", "checks", "paper_statement", "variant", "expect", "slide", "notes",
+              "coq_proof", "coq_theorem")
+_COQ_THEOREM_KEYS = ("file", "name", "axioms")
 _USES_KEYS = ("node", "subs")
 
 #: Caps on check options (issue 13: no option may make a check run unboundedly).
@@ -146,6 +148,11 @@ class Node:
     expect: str = ""
     slide: str = ""
     notes: str = ""
+    #: a Coq proof script for the node's translated claim (issue 23.3): the kernel checks it
+    coq_proof: str = ""
+    #: the node's result stated for real in a Coq file (issue 23.7): (file, theorem name,
+    #: node ids of the cited/assumed leaves it may rest on); see checker.audit.kernel.theorems
+    coq_theorem: tuple[str, str, tuple[str, ...]] | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -437,6 +444,10 @@ def _parse_node(raw, file) -> Node:
         raise _err("'expect' is only for erratum nodes", file, nid)
     variant = raw.get("variant", [])
     variant = _str_list(variant, "variant", file, nid)
+    coq_proof = _str(raw.get("coq_proof"), "coq_proof", file, nid, required=False)
+    if "coq_proof" in raw and (not coq_proof.strip() or statement.claim is None):
+        raise _err("coq_proof must be a non-empty Coq proof script for the node's statement.claim", file, nid)
+    coq_theorem = _parse_coq_theorem(raw.get("coq_theorem"), file, nid)
     return Node(id=nid, kind=kind, title=_str(raw.get("title"), "title", file, nid), file=file,
                 provenance=provenance, statement=statement,
                 uses_statement=_str_list(raw.get("uses_statement"), "uses_statement", file, nid),
@@ -445,7 +456,32 @@ def _parse_node(raw, file) -> Node:
                                                     nid, required=False),
                 variant=variant, expect=expect, uses=uses, expressible=expressible,
                 slide=_str(raw.get("slide"), "slide", file, nid, required=False),
-                notes=_str(raw.get("notes"), "notes", file, nid, required=False), raw=raw)
+                notes=_str(raw.get("notes"), "notes", file, nid, required=False), raw=raw,
+                coq_proof=coq_proof, coq_theorem=coq_theorem)
+
+
+_COQ_FILE_RE = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*\.v$")
+_COQ_IDENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_']*$")
+
+
+def _parse_coq_theorem(raw, file, nid):
+    """``coq_theorem = { file = "coq/X.v", name = "thm", axioms = ["cite.a"] }``: a relative
+    path below the outline's folder (no ``..``), a Coq identifier, and node ids."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _err("coq_theorem must be a table { file = \"coq/X.v\", name = \"theorem\", axioms = [node ids] }",
+                   file, nid)
+    _check_keys(raw, _COQ_THEOREM_KEYS, "coq_theorem", file, nid)
+    path = _str(raw.get("file"), "coq_theorem.file", file, nid)
+    if not _COQ_FILE_RE.match(path):
+        raise _err(f"coq_theorem.file {path!r} must be a relative path to a .v file below the outline's folder "
+                   "(letters, digits, _ and - only; no '..')", file, nid)
+    name = _str(raw.get("name"), "coq_theorem.name", file, nid)
+    if not _COQ_IDENT_RE.match(name):
+        raise _err(f"coq_theorem.name {name!r} must be a Coq identifier", file, nid)
+    axioms = _str_list(raw.get("axioms"), "coq_theorem.axioms", file, nid)
+    return (path, name, axioms)
 
 
 def parse_outline_text(text: str, *, file: str = "<string>") -> Outline:

@@ -71,6 +71,12 @@ PASS_STATUSES = ("fully checked", "solver-checked", "checked modulo", "defined")
 #: obligation with Qed; *solver-checked* when z3 or sympy proved it and the kernel did not.
 #: With the kernel on, "fully checked" means kernel-checked all the way down.
 KERNEL_WORDS = ("kernel-checked", "solver-checked")
+#: A node's result stated for real in a Coq file (its ``coq_theorem``, issue 23.7) reads
+#: "stated in Coq (NAME): kernel-checked modulo X, Y" when plain coqc compiled the file and the
+#: theorem's Print Assumptions, mapped to nodes (``a__b`` is node ``a.b``), equals the declared
+#: cited/assumed nodes X, Y; "... modulo nothing but Coq's real-number axioms" when it rests on
+#: none. It is said beside the outline's own status, which it does not change.
+COQ_THEOREM_WORDS = "kernel-checked modulo"
 #: Statuses that fail the audit.
 BAD_STATUSES = ("refuted", "failed", "vacuous", "undecided", "timeout", "error", "skipped",
                 "locally checked")

@@ -72,14 +72,21 @@ every other pair is a candidate and is recomputed by direct float64 differences 
 original rows (no float64 copy of the data is made; candidate rows are converted on the fly).
 For ``closest_pairs`` the cut is a *running* one: the :math:`K`-th smallest recomputed
 :math:`\delta` so far (an upper bound of the final :math:`K`-th value); the first block seeds it
-with the best pair of each of its :math:`K` rows of largest :math:`H`. A skipped pair has :math:`\delta>\kappa\ge` the final
+with the best pair of each of its :math:`K` rows of largest :math:`H`. In every block with more
+than :math:`K` candidates the cut is tightened before the rest are recomputed: the :math:`K`
+candidates of largest :math:`H` (the nearest by the screen) are recomputed and merged first, and
+only the other candidates that pass the new cut follow (on real images, where clusters of
+similar digits put thousands of pairs under a stale cut, this recomputes tens of pairs instead of
+thousands; any pair recomputed is merged once, so the answer is unchanged). A skipped pair has :math:`\delta>\kappa\ge` the final
 :math:`K`-th value, so it is not among the answers even at a tie: the result equals the
 brute-force direct computation, order and ties included. For ``pairs_within`` the cut is
 :math:`\tau^2`. Per block the screen costs one GEMM and one pass over the block (a row maximum).
 Memory beyond the input: one float32 copy of the augmented rows (:math:`s(d+2)` values; built
 per block instead when screening in float64) and :math:`O(B^2)` per block of :math:`B` rows
 against :math:`8B` columns; no :math:`s\times s` matrix is formed. Only the upper triangle
-(plus the lower half of the :math:`B\times B` diagonal squares) is multiplied.
+(plus the lower half of the :math:`B\times B` diagonal squares) is multiplied. For
+:math:`s\ge10^6` the same search runs tile by tile as Ray tasks
+(:mod:`checker.birthday.distributed`), with the same answer.
 
 Works on CPU and CUDA: the device is taken from the input tensor; the code path is the same.
 """
@@ -430,16 +437,17 @@ def _search_threads(n: int, d: int):
         yield nt
 
 
-def _screen_blocks(scr: _Screen, br: int, gemm_threads: int):
+def _screen_blocks(scr: _Screen, br: int, gemm_threads: int, split: int = 0):
     """Yield ``(r0, c0, H)`` over the upper triangle: row blocks of ``br`` rows against column
     chunks of ``_COL_FACTOR * br`` columns starting at ``r0``; entries with ``j <= i`` are
-    ``-inf`` (never candidates)."""
+    ``-inf`` (never candidates). With ``split > 0``: only the rectangle rows ``< split`` times
+    columns ``>= split`` (one tile of :mod:`checker.birthday.distributed`; no entry is masked)."""
     n = scr.x.shape[0]
     cc = _COL_FACTOR * br
     tri = torch.ones((br, br), dtype=torch.bool, device=scr.x.device).tril()
-    for r0, r1 in _blocks(n, 0, br):
+    for r0, r1 in _blocks(split or n, 0, br):
         left = scr.left(r0, r1)
-        for c0, c1 in _blocks(n, r0, cc):
+        for c0, c1 in _blocks(n, split or r0, cc):
             right = scr.right_rows(c0, c1)
             with torch_threads(gemm_threads):
                 h = left @ right.T
@@ -480,7 +488,17 @@ def closest_pairs(x, *, k: int = 20, exact: bool = True, block: int | None = Non
     npairs = n * (n - 1) // 2
     if k > npairs:
         raise InvalidArgument("k", k, f"must be <= the number of pairs C({n},2)={npairs}")
-    br = _row_block(n, block)
+    best_d, best_i, best_j, n_rec = _search_closest(x, k, _row_block(n, block), screen)
+    return ClosestPairs(i=best_i.cpu().numpy(), j=best_j.cpu().numpy(),
+                        squared=best_d.cpu().numpy(), exact=True, n_recomputed=n_rec)
+
+
+def _search_closest(x: torch.Tensor, k: int, br: int, screen: str, split: int = 0):
+    """The screened search of :func:`closest_pairs` on validated data ``x`` (``k`` at most the
+    number of pairs searched): over the upper triangle, or with ``split > 0`` over the rectangle
+    rows ``< split`` times columns ``>= split``. Returns (squared, i, j, n_recomputed) as tensors
+    sorted by (distance, i, j)."""
+    n = x.shape[0]
     dev = x.device
     best_d = torch.empty(0, dtype=torch.float64, device=dev)
     best_i = torch.empty(0, dtype=torch.long, device=dev)
@@ -497,7 +515,7 @@ def closest_pairs(x, *, k: int = 20, exact: bool = True, block: int | None = Non
 
     with _search_threads(n, x.shape[1]) as nt, _full_precision_matmul():
         scr = _prepare(x, screen, br)
-        for r0, c0, h in _screen_blocks(scr, br, nt):
+        for r0, c0, h in _screen_blocks(scr, br, nt, split):
             rowmax = h.amax(1)
             if best_d.numel() < k:
                 # seed the running cut: each of the (up to k) rows with the largest maximum
@@ -512,14 +530,25 @@ def closest_pairs(x, *, k: int = 20, exact: bool = True, block: int | None = Non
                 n_rec += int(gi.numel())
                 h[si, sj] = -math.inf
                 rowmax[si] = h[si].amax(1)
-            ii, jj = _candidates(h, rowmax, _h_cut(scr, cut))
+            hc = _h_cut(scr, cut)
+            ii, jj = _candidates(h, rowmax, hc)
+            if ii.numel() > k:
+                # tighten the cut on this block first: recompute its k candidates of largest H
+                # (the nearest by the screen), merge, and keep only the rest that still pass
+                hv = h[ii, jj]
+                top = torch.topk(hv, k).indices
+                gi, gj = ii[top] + r0, jj[top] + c0
+                merge(_direct(x, gi, gj), gi, gj)
+                n_rec += k
+                rest = hv >= _h_cut(scr, cut)
+                rest[top] = False
+                ii, jj = ii[rest], jj[rest]
             if ii.numel() == 0:
                 continue
             gi, gj = ii + r0, jj + c0
             merge(_direct(x, gi, gj), gi, gj)
             n_rec += int(gi.numel())
-    return ClosestPairs(i=best_i.cpu().numpy(), j=best_j.cpu().numpy(),
-                        squared=best_d.cpu().numpy(), exact=True, n_recomputed=n_rec)
+    return best_d, best_i, best_j, n_rec
 
 
 def _closest_fast(x: torch.Tensor, k: int, bs: int) -> ClosestPairs:

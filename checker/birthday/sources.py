@@ -21,8 +21,9 @@ A source has ``draw(n, *, generator) -> Tensor (n, d)`` (float64) and a ``name``
   --model X``): a ``checker gan train`` run folder, a TorchScript generator file, or a
   ``module:function`` sampler called as ``function(n, seed)`` returning ``n`` samples. Every
   trial's seed is drawn from the trial's ``torch.Generator``, so a sampler that honours its
-  seed gives resume-stable trials. ONNX generators are refused by name: checker does not
-  depend on ``onnxruntime``.
+  seed gives resume-stable trials. An ONNX generator (``.onnx``) is read into torch by
+  :mod:`checker.gan.onnx_generator` (a chain of the ops :mod:`checker.certify.external` covers;
+  others are refused naming the file and node); checker does not depend on ``onnxruntime``.
 
 Feature maps (``drop_coordinates``) map samples to the space where distances are measured.
 """
@@ -331,18 +332,13 @@ class SeededSampler:
 
 @dataclass(frozen=True, kw_only=True)
 class LoadedModel:
-    """What ``--model`` named: the sample ``source``, its ``kind`` (``run``, ``torchscript`` or
+    """What ``--model`` named: the sample ``source``, its ``kind`` (``run``, ``torchscript``, ``onnx`` or
     ``function``), the image shape when known, and the run (``checker gan train``) if any."""
 
     source: Any
     kind: str
     image_shape: tuple[int, int] | None = None
     run: Any = None
-
-
-_ONNX_RULE = ("is an ONNX file: checker does not depend on onnxruntime, so it cannot run ONNX "
-              "generators; export the generator to TorchScript (torch.jit.script) or wrap it in a "
-              "module:function sampler")
 
 
 def _function(spec: str, name: str) -> Callable[..., Any]:
@@ -386,8 +382,12 @@ def model_source(spec: str, *, latent_dim: int | None = None, device: object = "
     if not isinstance(spec, str) or not spec:
         raise InvalidArgument(name, spec, "must be a run folder, a TorchScript file or module:function")
     p = Path(spec)
-    if p.suffix.lower() == ".onnx":
-        raise InvalidArgument(name, spec, _ONNX_RULE)
+    if p.suffix.lower() == ".onnx":  # read into torch by checker.certify.external (no onnxruntime)
+        from checker.gan.onnx_generator import load_onnx_generator
+
+        gen = load_onnx_generator(p, latent_dim=latent_dim, name=name, device=device)
+        return LoadedModel(source=GeneratorSource(gen.sample, name=f"ONNX {p.name}"), kind="onnx",
+                           image_shape=gen.image_shape)
     if not p.exists() and ":" in spec and not spec.startswith((".", "/")):
         fn = _function(spec, name)
         return LoadedModel(source=SeededSampler(fn, name=f"sampler {spec}"), kind="function")

@@ -310,7 +310,7 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
             hessian_iters: int = 30, split: str = "other", batch_size: int = 1024,
             loss_fn: Callable | None = None, seed: int = 0, inner_steps: int | None = None,
             progress: bool = False, checkpoint=None, method: str = "auto", bnb: bool = True,
-            bnb_tol: float | None = None, on_progress: Callable | None = None) -> Certificate:
+            bnb_tol: float | None = None, on_progress: Callable | None = None, crown: bool = False) -> Certificate:
     """Certificate :math:`\\rho\\mapsto\\gamma\\rho+\\mathbb{E}_n[\\phi_\\gamma]` of ``model`` on ``(x, y)``.
 
     ``gamma`` > 0: the penalty. The inner problem is solved by gradient ascent with constant step
@@ -330,6 +330,10 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
     ``checkpoint``: a file path; the per-example ascent results are saved atomically after each
     batch of ``batch_size`` examples and a re-run with the same inputs resumes.
     ``on_progress(done, total)``: called after each batch (the CLI prints periodic lines).
+    ``crown``: the per-example fallback also uses the linear (CROWN-style) loss bound of
+    :mod:`checker.certify.crown` (both bounds are sound, the smaller is kept per shell). Off by
+    default: on the benchmark tasks it tightened only the synthetic fallback at large gamma
+    (with branch-and-bound off) and cost 1.1-3.4x the time (docs/guide/certify.md).
     Raises :class:`InvalidArgument` for a module whose call path is not exactly its class's
     (hooks, instance or compiled overrides, patched classes; :mod:`checker.certify.exact`), for a
     Softplus with ``beta <= 0`` or a non-default ``threshold``. Modules of types outside the
@@ -477,7 +481,7 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
                 from checker.certify.local import global_lipschitz
                 cached["g0"] = global_lipschitz(net)
             lb = local_bounds(net, x.detach().cpu().reshape(n, -1), y.cpu(), cat["z"].reshape(n, -1),
-                              gamma=gamma, bnb=bnb, tol=bnb_tol, global_g=cached["g0"])
+                              gamma=gamma, bnb=bnb, tol=bnb_tol, global_g=cached["g0"], crown=bool(crown))
         phi_upper = lb.phi_upper
         correction_mean = float((phi_upper - phi_lower).mean())
         lam = cat["lam"]

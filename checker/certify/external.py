@@ -8,13 +8,23 @@ bound that applies to a Python model applies unchanged [R]:
 * **ONNX** (``.onnx``, the interchange format of neural-network verification): a single-input
   chain of ``Gemm`` (``alpha = beta = 1``, ``transA = 0``), ``MatMul`` (optionally followed by
   an ``Add`` of a constant, its bias), ``Conv`` (2-D, ``group = 1``, explicit pads; asymmetric
-  pads become ``ZeroPad2d``), ``Flatten`` (``axis = 1``), ``Reshape`` (to ``[N, -1]`` or
-  ``[N, C, H, W]``), ``AveragePool`` (2-D, no ceil mode, padding only when counted), ``Elu``,
-  ``Tanh``, ``Sigmoid``, ``Softplus`` (beta 1), ``Relu`` and ``Identity``; ``Constant`` nodes
-  feed initializers. Any other op, a branch, or an attribute outside these rules is refused
-  with the file and the node named. ONNX's ``Softplus`` is the exact :math:`\log(1+e^x)`; the
-  rebuilt ``nn.Softplus`` switches to :math:`x` above 20, a difference of at most
-  :math:`\log(1+e^{-20})` that the certificate's torch allowance already covers.
+  pads become ``ZeroPad2d``), ``Pad`` (mode ``constant``, value 0, non-negative pads on the
+  two spatial axes of an N x C x H x W tensor only: exactly ``ZeroPad2d``), ``Flatten``
+  (``axis = 1``), ``Reshape`` (to ``[N, -1]`` or ``[N, C, H, W]``), ``AveragePool`` (2-D, no
+  ceil mode, padding only when counted), ``Elu``, ``Tanh``, ``Sigmoid``, ``Softplus``,
+  ``Relu``, ``LeakyRelu`` and ``Identity``; ``Constant`` nodes feed initializers. PyTorch's export of
+  ``nn.Softplus(beta)`` (``beta != 1``) is the three-node pattern
+  ``Mul(x, b) -> Softplus -> Div(., b)`` with one positive finite scalar ``b`` in both places:
+  :math:`\log(1+e^{bx})/b`, exactly ``nn.Softplus(beta=b)`` up to torch's threshold switch
+  (below); a ``Mul`` or ``Div`` anywhere else is refused. Integer shape arithmetic on constants
+  only (``ConstantOfShape``, ``Concat``, ``Reshape``, ``Slice``, ``Transpose``, ``Cast``,
+  ``Unsqueeze``, ``Squeeze``, ``Gather``, all inputs constant, integer results: how the
+  exporter writes ``Pad``'s amounts) is folded by ONNX's reference runtime
+  (``onnx.reference``, the specification's own implementation). Any other op, a branch, or an
+  attribute outside these rules is refused with the file and the node named. ONNX's
+  ``Softplus`` is the exact :math:`\log(1+e^x)`; the rebuilt ``nn.Softplus`` switches to
+  :math:`x` above :math:`bx>20`, a difference of at most :math:`\log(1+e^{-20})/b` that the
+  certificate's torch allowance already covers.
 * **TorchScript** (``torch.jit.script`` of an ``nn.Sequential``): every module is rebuilt from
   its original class name, constants and weights, and accepted only if the file's compiled code
   is *identical* to what ``torch.jit.script`` gives for the rebuilt module (so the file computes
@@ -36,8 +46,11 @@ from checker.errors import InvalidArgument
 __all__ = ["ONNX_OPS", "load_external", "load_onnx", "load_torchscript", "is_external"]
 
 #: ONNX ops read into the chain (anything else is refused by name).
-ONNX_OPS = ("Gemm", "MatMul", "Add", "Conv", "Flatten", "Reshape", "AveragePool", "Elu", "Tanh",
-            "Sigmoid", "Softplus", "Relu", "Identity", "Constant")
+ONNX_OPS = ("Gemm", "MatMul", "Add", "Conv", "Pad", "Flatten", "Reshape", "AveragePool", "Elu", "Tanh",
+            "Sigmoid", "Softplus", "Mul", "Div", "Relu", "LeakyRelu", "Identity", "Constant")
+#: ops folded when every input is a constant and every output an integer tensor (shape arithmetic)
+ONNX_FOLDED = ("ConstantOfShape", "Concat", "Reshape", "Slice", "Transpose", "Cast", "Unsqueeze",
+               "Squeeze", "Gather")
 
 
 def is_external(path) -> bool:
@@ -109,6 +122,8 @@ def load_onnx(path):
     mods: list = []
     dtype = None
     pending = None  # a MatMul whose bias may follow as an Add
+    sp = None  # inside the Softplus(beta) pattern: (stage, beta, the Mul's label)
+    sp_rule = "is covered only inside PyTorch's Softplus(beta) pattern Mul(x, b) -> Softplus -> Div(., b)"
 
     def tensor(name, node):
         nonlocal dtype
@@ -130,13 +145,44 @@ def load_onnx(path):
                 refuse(label, "is covered only with a tensor 'value'")
             consts[node.output[0]] = numpy_helper.to_array(at["value"])
             continue
+        if op in ONNX_FOLDED and all((not i) or i in consts for i in node.input):
+            _fold(node, consts, lambda rule: refuse(label, rule))
+            continue
         if op not in ONNX_OPS:
             refuse(label, "is not a supported op: only " + ", ".join(ONNX_OPS[:-1])
                    + " are read into the certified chain")
         data = [i for i in node.input if i and i not in consts]
-        if data != [cur] or node.input[0] != cur or len(node.output) != 1:
+        if data != [cur] or (node.input[0] != cur and op != "Mul") or len(node.output) != 1:
             refuse(label, "does not take the previous node's output as its first and only data "
                           "input: only chains of layers are covered")
+        if sp is not None:  # Mul(x, b) seen: Softplus, then Div(., b) must follow, nothing else
+            stage, beta, mul_label = sp
+            if stage == "mul" and op == "Softplus":
+                sp = ("softplus", beta, mul_label)
+                cur = node.output[0]
+                continue
+            if stage == "softplus" and op == "Div":
+                c = _scalar(consts.get(node.input[1]), lambda rule: refuse(label, rule))
+                if c != beta:
+                    refuse(label, f"divides by {c!r} after {mul_label} multiplied by {beta!r}: "
+                                  "Softplus(beta) needs the same b in both places")
+                mods.append(nn.Softplus(beta=beta))
+                sp = None
+                cur = node.output[0]
+                continue
+            refuse(label, f"follows {mul_label} {'and a Softplus ' if stage == 'softplus' else ''}where the "
+                          f"{'Div' if stage == 'softplus' else 'Softplus'} of the Softplus(beta) pattern "
+                          "Mul(x, b) -> Softplus -> Div(., b) must come")
+        if op == "Mul":
+            if pending is not None:
+                pending = None
+            other = node.input[1] if node.input[0] == cur else node.input[0]
+            beta = _scalar(consts.get(other), lambda rule: refuse(label, rule))
+            sp = ("mul", beta, label)
+            cur = node.output[0]
+            continue
+        if op == "Div":
+            refuse(label, sp_rule)
         if op == "Add" and pending is not None:
             b = tensor(node.input[1], node).reshape(-1)
             lin = mods[-1]
@@ -208,6 +254,35 @@ def load_onnx(path):
                     conv.bias.copy_(tensor(node.input[2], node).reshape(-1))
             mods.append(conv)
             shape = _probe(mods[start:], shape)
+        elif op == "Pad":
+            mode = at.get("mode", b"constant")
+            mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+            if mode != "constant":
+                refuse(label, f"has mode={mode}: only constant zero padding is covered")
+            if shape is None or len(shape) != 3:
+                refuse(label, f"pads an input of shape {shape}: only N x C x H x W tensors of known size "
+                              "are covered")
+            inp = list(node.input) + [""] * (4 - len(node.input))
+            pads = [int(v) for v in (consts[inp[1]].reshape(-1) if inp[1] else at.get("pads", []))]
+            value = consts[inp[2]].reshape(-1) if inp[2] else np.array([at.get("value", 0.0)])
+            if value.size > 1 or (value.size == 1 and float(value[0]) != 0.0):
+                refuse(label, f"pads with the value {value.tolist()}: only zero padding is covered")
+            axes = [int(v) for v in consts[inp[3]].reshape(-1)] if inp[3] else [0, 1, 2, 3]
+            if any(not -4 <= ax < 4 for ax in axes):
+                refuse(label, f"has axes {axes}: a 4-D tensor has axes -4..3")
+            axes = [ax % 4 for ax in axes]
+            if len(pads) != 2 * len(axes) or len(set(axes)) != len(axes):
+                refuse(label, f"has {len(pads)} pads for axes {axes}")
+            full = [0] * 8
+            for i, ax in enumerate(axes):
+                full[ax], full[ax + 4] = pads[i], pads[i + len(axes)]
+            if any(full[k] for k in (0, 1, 4, 5)) or min(full) < 0:
+                refuse(label, f"has pads {full}: only non-negative padding of the two spatial axes "
+                              "(ONNX order N, C, H, W begins then ends) is covered")
+            top, left, bottom, right = full[2], full[3], full[6], full[7]
+            if (top, left, bottom, right) != (0, 0, 0, 0):
+                mods.append(nn.ZeroPad2d((left, right, top, bottom)))
+                shape = _probe(mods[-1:], shape)
         elif op == "AveragePool":
             k = tuple(int(v) for v in at["kernel_shape"])
             s = tuple(int(v) for v in at.get("strides", [1] * len(k)))
@@ -257,9 +332,13 @@ def load_onnx(path):
             mods.append(nn.Softplus())
         elif op == "Relu":
             mods.append(nn.ReLU())
+        elif op == "LeakyRelu":  # ONNX's default slope is 0.01, as torch's
+            mods.append(nn.LeakyReLU(negative_slope=float(at.get("alpha", 0.01))))
         elif op == "Identity":
             pass
         cur = node.output[0]
+    if sp is not None:
+        refuse(sp[2], sp_rule + ", and the graph ends before the pattern does")
     if cur != g.output[0].name:
         refuse(f"output {g.output[0].name!r}", "is not the end of the chain of nodes")
     if not mods:
@@ -268,6 +347,38 @@ def load_onnx(path):
     if dtype == np.float64:
         seq = seq.double()
     return seq.eval()
+
+
+def _scalar(a, refuse) -> float:
+    """The value of a one-element float constant ``a`` that is a valid Softplus beta."""
+    import numpy as np
+
+    if a is None:
+        refuse("has no constant operand: only a constant scalar b is covered")
+    if a.dtype not in (np.float32, np.float64) or a.size != 1 or a.ndim > 1:
+        refuse(f"has a {a.dtype} constant of shape {list(a.shape)}: only a float scalar b is covered")
+    b = float(a.reshape(-1)[0])
+    if not (math.isfinite(b) and b > 0.0):
+        refuse(f"has b={b!r}: Softplus(beta) needs a finite beta > 0")
+    return b
+
+
+def _fold(node, consts, refuse) -> None:
+    """Evaluate a shape-arithmetic node on constants with ONNX's reference runtime (integer
+    results only; a float result would be a computed weight, which is not covered)."""
+    import numpy as np
+    from onnx.reference import ReferenceEvaluator
+
+    feeds = {i: consts[i] for i in node.input if i}
+    try:
+        outs = ReferenceEvaluator(node).run(None, feeds)
+    except Exception as exc:  # the reference runtime raises many types for malformed nodes
+        refuse(f"cannot be folded on its constant inputs ({type(exc).__name__})")
+    for name, v in zip(node.output, outs):
+        v = np.asarray(v)
+        if v.dtype.kind not in "iu":
+            refuse(f"folds constants into a {v.dtype} tensor: only integer shape arithmetic is folded")
+        consts[name] = v
 
 
 def _probe(mods, shape):
@@ -317,6 +428,8 @@ def _rebuild(sm, label: str, where: str):
             m = getattr(nn, name)()
         elif name == "ReLU":
             m = nn.ReLU(g("inplace"))
+        elif name == "LeakyReLU":
+            m = nn.LeakyReLU(g("negative_slope"), g("inplace"))
         elif name == "Sequential":
             m = nn.Sequential(*[_rebuild(c, label, f"{where}.{k}" if where else k) for k, c in sm.named_children()])
         else:

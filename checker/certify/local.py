@@ -28,6 +28,10 @@ maximiser, so
 :math:`f(z)\le\ell(z_0)+\lVert\nabla\ell(z_0)\rVert r+(L_i/2-\gamma)r^2` for :math:`r\le R`. The
 smaller is used.
 
+**Linear bound** (optional, ``crown=True``; :mod:`checker.certify.crown`): on every shell of
+the shell-integrated fallback, :math:`\ell(z)\le\Lambda^\top z+C` on the ball, maximised against
+:math:`\gamma r^2` in closed form; the smaller sound bound is kept per shell.
+
 **Branch-and-bound** (:mod:`checker.certify.bnb`) for inputs of dimension :math:`\le3`: the
 maximum over the ball to a stated tolerance.
 
@@ -41,6 +45,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from checker.certify.crown import linear_loss_bound, shell_max
 from checker.certify.propagate import (TINY, U, ChainNet, ball_to_u1, enclose, gamma_n, grad_z,
                                        hess_z, opnorm_upper, sym_lambda_max_upper, torch_evaluation_allowance)
 
@@ -190,7 +195,8 @@ def _curvature(net, enc):
     return best
 
 
-def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SHELLS, g_cap=None):
+def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SHELLS, g_cap=None,
+                crown: bool = False, crown_rounding: bool = True):
     """The shell-integrated fallback [D]: with radii :math:`0=s_0<s_1<\\dots<s_K=R`
     (:math:`s_k=R\\,2^{k-K}`) and :math:`G_k\\ge\\sup_{B(x,s_k)}\\lVert\\nabla\\ell\\rVert` (bound
     propagation on each ball), every :math:`z` with :math:`r=\\lVert z-x\\rVert\\in(s_{k-1},s_k]`
@@ -202,7 +208,11 @@ def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SH
     \\ell^{\\rm hi}(B(x,s_k))-\\ell(x)-\\gamma s_{k-1}^2\\}`, and :math:`\\phi_\\gamma(x)` is at
     most the largest shell value (the maximiser lies in :math:`B(x,R)`). Inner shells, where the
     enclosures are narrow, make this much tighter than :math:`\\ell(x)+G^2/(4\\gamma)` for
-    convolutional networks. Every step is rounded up."""
+    convolutional networks. With ``crown`` a third bound joins the minimum on every shell: the
+    linear upper bound :math:`\\ell\\le\\Lambda^\\top z+C` on :math:`B(x,s_k)`
+    (:mod:`checker.certify.crown`) maximised against :math:`\\gamma r^2` over
+    :math:`r\\in[s_{k-1},s_k]` (``crown_rounding=False`` is UNSOUND, for negative controls only).
+    Every step is rounded up."""
     import torch
 
     n = x.shape[0]
@@ -213,7 +223,8 @@ def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SH
     for k in range(shells, 0, -1):
         s_k = R * (2.0 ** (1 - k)) if k > 1 else R
         s_k = s_k * up + TINY if k > 1 else R  # outermost shell is exactly the proved ball
-        enc = enclose(net, *ball_to_u1(net, x, s_k), y, hessian=False)
+        box = ball_to_u1(net, x, s_k)
+        enc = enclose(net, *box, y, hessian=False)
         G = _grad_norm_on(net, enc) * up + TINY
         if g_cap is not None:  # a Lipschitz bound on the whole ball B(x, R) holds on every shell
             G = torch.minimum(G, g_cap)
@@ -230,7 +241,14 @@ def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SH
         v1 = v1 + mag * (32 * U) + TINY
         v2 = torch.clamp(enc.loss[1] - l0_hi, min=0.0) - gamma * a * a * (1 - 8 * U)
         v2 = v2 + (enc.loss[1].abs() + l0_hi.abs() + gamma * a * a) * (16 * U) + TINY
-        best = torch.maximum(best, torch.minimum(v1, v2))
+        v = torch.minimum(v1, v2)
+        if crown:
+            Lam, Cc = linear_loss_bound(net, *box, x.abs() + s_k[:, None], y, x=x, s=s_k,
+                                        rounding=crown_rounding)
+            v3 = shell_max(Lam, Cc, x, a, b, gamma=gamma, rounding=crown_rounding) - l0_hi
+            v3 = v3 + (v3.abs() + l0_hi.abs()) * (4 * U) + TINY
+            v = torch.minimum(v, torch.where(torch.isnan(v3), torch.full_like(v3, math.inf), v3))
+        best = torch.maximum(best, v)
         C = (C + G * (b - a)) * up + TINY
         prev = b
     out = l0_hi + torch.clamp(best, min=0.0)
@@ -239,14 +257,17 @@ def shell_bound(net: ChainNet, x, y, R, *, gamma: float, l0_hi, shells: int = SH
 
 def local_bounds(net: ChainNet, x, y, z_hat, *, gamma: float, bnb: bool = True, tol: float | None = None,
                  radius_iters: int = RADIUS_ITERS, global_g: float | None = None,
-                 bnb_max_iters: int = 60, radius_scale: float = 1.0, shells: int = SHELLS) -> LocalBounds:
+                 bnb_max_iters: int = 60, radius_scale: float = 1.0, shells: int = SHELLS,
+                 crown: bool = False) -> LocalBounds:
     """Sound per-example bounds for the rows of ``x`` (n, d), labels ``y``, ascent solutions
     ``z_hat`` (n, d); see the module docstring. ``bnb``: run branch-and-bound for ``d <= 3`` on
     the examples whose bound is more than ``tol`` above the lower value. ``global_g``: a
     precomputed :func:`global_lipschitz` (cache it across a gamma sweep). ``radius_scale``
     multiplies the proved radius: values below 1 make the bounds UNSOUND and exist only for the
     negative controls of the test suite. ``shells``: number of shells of the shell-integrated
-    fallback (:func:`shell_bound`; 0 switches it off)."""
+    fallback (:func:`shell_bound`; 0 switches it off). ``crown``: also use the linear
+    (CROWN-style) bound of :mod:`checker.certify.crown` on every shell (the smallest of the sound
+    bounds is kept per shell, so the result is never larger than without it)."""
     import torch
 
     from checker.certify.bnb import BNB_TOL, MAX_DIM, branch_and_bound, point_values
@@ -296,7 +317,8 @@ def local_bounds(net: ChainNet, x, y, z_hat, *, gamma: float, bnb: bool = True, 
     fb = torch.minimum(fb1, fb2)
     fb = fb + fb.abs() * (8 * U) + TINY
     if shells:
-        fb = torch.minimum(fb, shell_bound(net, x, y, R, gamma=gamma, l0_hi=lx_hi, shells=shells, g_cap=G))
+        fb = torch.minimum(fb, shell_bound(net, x, y, R, gamma=gamma, l0_hi=lx_hi, shells=shells, g_cap=G,
+                                           crown=crown))
     best = torch.minimum(local, fb)
     method = torch.where(local <= fb, 0, 2)
     bnb_conv = torch.zeros(n, dtype=torch.bool)

@@ -828,7 +828,9 @@ def sym_lambda_max_upper(lo, hi):
         a, c = hi[:, 0, 0], hi[:, 1, 1]
         b = torch.maximum(lo[:, 0, 1].abs(), hi[:, 0, 1].abs())
         h = (a - c) * 0.5
-        val = (a + c) * 0.5 + torch.sqrt(h * h + b * b)
+        # hypot, not sqrt(h*h + b*b): the squares underflow to 0 for entries near 1e-200 (found by
+        # tests/certify/test_mutation_kills.py); hypot is within 1 ulp at every scale
+        val = (a + c) * 0.5 + torch.hypot(h, b)
         return val + (a.abs() + c.abs() + b.abs()) * (16 * U) + TINY
     c = (lo + hi) * 0.5
     R = torch.maximum(hi - c, c - lo) * (1 + 4 * U)

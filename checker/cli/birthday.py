@@ -4,8 +4,8 @@ Sources: Theorem 1's explicit generator (``construction``; ``--support`` is its 
 a known-support synthetic distribution (``uniform`` / ``skewed`` over N random images plus
 small noise), saved samples (``samples``: ``.npy``/``.npz``) or a trained generator (``model``:
 ``--model`` is a ``checker gan train`` folder, a TorchScript generator or a ``module:function``
-sampler called as ``function(n, seed)``; ONNX is refused: checker does not depend on
-onnxruntime). For a model the estimate is set beside the training data's own duplicate rate and
+sampler called as ``function(n, seed)``, or an ONNX generator read into torch without
+onnxruntime, :mod:`checker.gan.onnx_generator`). For a model the estimate is set beside the training data's own duplicate rate and
 Theorem 1's construction with pool size m equal to the estimate (:mod:`checker.gan.support`).
 Exit codes: 0 every check passed (or, for saved samples and models, the estimate was produced:
 there is no truth to check), 1 a check against the known support failed, 2 bad usage.
@@ -23,6 +23,43 @@ from checker.errors import InvalidArgument
 
 SOURCES = ("construction", "uniform", "skewed", "samples", "model")
 DEFAULT_SUPPORT = {"construction": 200, "uniform": 1000, "skewed": 1000}
+#: Budgets checked before any work starts (a huge value is a typo, not a request for years of
+#: CPU; issue 27's fuzz found --s 10^29 crashing in torch and --trials 10^29 running forever):
+#: a sample size up to 10^7 (s images held in memory), trials up to 10^6, and at most 10^14
+#: pair distances in all (trials x sum of s(s-1)/2; about a CPU-day at d = 64 on 2 cores), and
+#: a seed that torch's 64-bit generators take with the per-trial offsets added.
+MAX_S = 10**7
+MAX_TRIALS = 10**6
+MAX_PAIRS = 10**14
+MAX_SEED = 2**62
+#: Arrays built before the test (atoms of uniform/skewed: --support x --d; calibration images:
+#: --n-real x --d) hold at most this many float64 values (1.6 GB).
+MAX_VALUES = 2 * 10**8
+
+
+def _check_budget(args, s_values) -> None:
+    from checker.validate import integer
+
+    from checker.gan.support import CONSTRUCTION_MAX_M
+
+    integer("--trials", args.trials, min_value=1, max_value=MAX_TRIALS)
+    integer("--seed", args.seed, min_value=0, max_value=MAX_SEED)
+    integer("--k", args.k, min_value=1, max_value=MAX_S)
+    d = integer("--d", args.d, min_value=1, max_value=MAX_VALUES)
+    n_real = integer("--n-real", args.n_real, min_value=1, max_value=MAX_VALUES)
+    if args.support is not None:
+        cap = CONSTRUCTION_MAX_M if args.source == "construction" else MAX_VALUES
+        support = integer("--support", args.support, min_value=1, max_value=cap)
+        if args.source in ("uniform", "skewed") and support * d > MAX_VALUES:
+            raise InvalidArgument("--support", args.support, f"times --d {d} is above {MAX_VALUES:.0e} values held in memory")
+    if args.source in ("uniform", "skewed") and n_real * d > MAX_VALUES:
+        raise InvalidArgument("--n-real", args.n_real, f"times --d {d} is above {MAX_VALUES:.0e} values held in memory")
+    for v in s_values or ():
+        integer("--s", v, min_value=2, max_value=MAX_S)
+    pairs = args.trials * sum(v * (v - 1) // 2 for v in (s_values or ()))
+    if pairs > MAX_PAIRS:
+        raise InvalidArgument("--s", args.s, f"with --trials {args.trials} compares about 10^{len(str(pairs)) - 1} "
+                              f"pairs, above the budget {MAX_PAIRS:.0e} (about a CPU-day on 2 cores)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -37,10 +74,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="pool size m (construction) or number of images N (uniform, skewed)")
     p.add_argument("--samples", default=None, help="saved samples .npy/.npz, shape (n, d) or (n, h, w)")
     p.add_argument("--model", default=None,
-                   help="model source: a 'checker gan train' folder, a TorchScript generator (.ts/.pt) "
+                   help="model source: a 'checker gan train' folder, a TorchScript generator (.ts/.pt), "
+                        "an ONNX generator (.onnx; an MLP/convnet chain, no onnxruntime needed) "
                         "or module:function (called as function(n, seed))")
     p.add_argument("--latent-dim", type=int, default=None, dest="latent_dim",
-                   help="model source, TorchScript without a latent_dim attribute: code dimension")
+                   help="model source, TorchScript without a latent_dim attribute (or ONNX without a "
+                        "fixed input width): code dimension")
     p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
                    help="model source: also test the training data and Theorem 1's construction at "
                         "m = the estimate (default on)")
@@ -234,7 +273,9 @@ def run(args) -> int:
     from checker.io import to_jsonable, write_json
     from checker.validate import output_dir
 
-    cfg = BirthdayConfig(s_values=_parse_s(args.s), trials=args.trials, k=args.k, seed=args.seed)
+    s_values = _parse_s(args.s)
+    _check_budget(args, s_values)
+    cfg = BirthdayConfig(s_values=s_values, trials=args.trials, k=args.k, seed=args.seed)
     if args.source not in ("samples", "model") and (args.real or args.train):
         raise InvalidArgument("--real" if args.real else "--train", args.real or args.train,
                               "is only used with --source samples or model")

@@ -121,6 +121,32 @@ def _explicit(m: int, p: int, L: float, R: float) -> float:
         return math.inf
 
 
+#: Largest seed (torch seeds are 64-bit; small offsets are added per m).
+MAX_FACE_SEED = 2**62
+
+
+def check_face_budget(*, m_grid, steps, batch, n_test, seed, names: dict[str, str] | None = None) -> None:
+    """Refuse, before any work, sizes beyond the budgets of the fooling experiment
+    (:data:`checker.gan.fooling.MAX_SAMPLES` samples held in memory,
+    :data:`checker.gan.fooling.MAX_FOOLING_WORK` sample-steps in all, pool sizes up to
+    :data:`checker.gan.support.CONSTRUCTION_MAX_M`); ``names`` maps parameters to the names the
+    error shows (the CLI's options)."""
+    from checker.errors import InvalidArgument
+    from checker.gan.fooling import MAX_FOOLING_WORK, MAX_SAMPLES
+    from checker.gan.support import CONSTRUCTION_MAX_M
+
+    nm = {"m_grid": "m", "steps": "steps", "batch": "batch", "n_test": "n_test", "seed": "seed", **(names or {})}
+    grid = [integer(nm["m_grid"], m, min_value=1, max_value=CONSTRUCTION_MAX_M) for m in m_grid]
+    steps = positive_int(nm["steps"], steps)
+    batch = integer(nm["batch"], batch, min_value=1, max_value=MAX_SAMPLES)
+    integer(nm["n_test"], n_test, min_value=1, max_value=MAX_SAMPLES)
+    integer(nm["seed"], seed, min_value=0, max_value=MAX_FACE_SEED)
+    work = steps * batch * max(1, len(grid))
+    if work > MAX_FOOLING_WORK:
+        raise InvalidArgument(nm["steps"], steps, f"with this batch and grid is about 10^{len(str(work)) - 1} "
+                              f"sample-steps, above the budget {MAX_FOOLING_WORK:.0e} (about a CPU-day on 2 cores)")
+
+
 def face_construction(trained, *, m_grid=(4, 16, 64, 256, 1024, 4096), steps: int = 200,
                       batch: int = 256, lr: float = 1e-3, n_test: int = 20000, clip: float = 3.0,
                       seed: int = 0) -> FacingResult:
@@ -133,6 +159,7 @@ def face_construction(trained, *, m_grid=(4, 16, 64, 256, 1024, 4096), steps: in
         from checker.errors import InvalidArgument
 
         raise InvalidArgument("model", cfg.dataset, "must be a run trained on digits or mnist (the construction's data)")
+    check_face_budget(m_grid=m_grid, steps=steps, batch=batch, n_test=n_test, seed=seed)
     grid = tuple(integer("m", m, min_value=1) for m in m_grid)
     steps, batch, n_test = positive_int("steps", steps), positive_int("batch", batch), positive_int("n_test", n_test)
     lr, clip = positive("lr", lr), positive("clip", clip)

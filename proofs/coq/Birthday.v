@@ -9,7 +9,11 @@
 
    The link to probability is the cited counting fact (cite.counting: the no-collision
    probability of M uniform samples on N items is that product), taken here as the named
-   axiom `counting`; `Print Assumptions` at the end shows it, and nothing else of ours. *)
+   axiom `cite__counting` (the outline node cite.counting, by checker's naming map: `.` becomes
+   `__`), about the probability `cite__counting__no_collision` it speaks of; `Print
+   Assumptions` at the end shows these two, and nothing else of ours.  The outline node
+   birthday.support_test names `birthday_collision_exp_bound` in its coq_theorem, so
+   `checker audit` compiles this file and compares its assumptions with [cite.counting]. *)
 Require Import CheckerPrelude.
 From Coq Require Import Reals Lra Psatz Lia ZArith.
 From Interval Require Import Tactic.
@@ -71,20 +75,19 @@ Proof.
 Qed.
 
 (* The probability: the cited counting fact, as a named axiom. *)
-Parameter no_collision : Z -> Z -> R.
-Axiom counting : forall N M : Z, (0 < N)%Z -> (0 < M)%Z ->
+Parameter cite__counting__no_collision : Z -> Z -> R.
+Notation no_collision := cite__counting__no_collision.
+Axiom cite__counting : forall N M : Z, (0 < N)%Z -> (0 < M)%Z ->
   no_collision N M = ck_prod 1 (M - 1) (fun i => 1 - IZR i / IZR N).
 
 Theorem birthday_collision_exp_bound : forall N M : Z, (0 < N)%Z -> (0 < M)%Z -> (M <= N)%Z ->
   1 - exp (- IZR M * (IZR M - 1) / (2 * IZR N)) <= 1 - no_collision N M.
 Proof.
-  intros N M HN HM HMN. rewrite counting by assumption.
+  intros N M HN HM HMN. rewrite cite__counting by assumption.
   pose proof (birthday__exp_bound N M HN HM (IZR_le _ _ HMN)). lra.
 Qed.
 
 Theorem birthday_365_23 : 1 - no_collision 365 23 >= 1 / 2.
-Proof. rewrite counting by lia. unfold ck_prod, ck_prod_nat. simpl. interval. Qed.
+Proof. rewrite cite__counting by lia. unfold ck_prod, ck_prod_nat. simpl. interval. Qed.
 
-Print Assumptions birthday__exp_bound.
-Print Assumptions birthday_collision_exp_bound.
-Print Assumptions birthday_365_23.
+(* `checker audit` appends `Check` and `Print Assumptions` of the theorem its outline names. *)

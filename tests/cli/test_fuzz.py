@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
+import os
 import signal
 from pathlib import Path
 
@@ -27,6 +29,9 @@ from checker.cli import build_parser, main
 EXAMPLE_LIMIT_S = 600
 
 _DIR: dict[str, Path] = {}
+#: a fresh folder per `gan train` example, so a hostile value meets training, not the refusal to
+#: resume another configuration's checkpoint
+_FRESH = itertools.count()
 
 
 def _paths() -> dict[str, str]:
@@ -65,21 +70,38 @@ def _base(cmd: str) -> list[str]:
         "attack": ["attack", model, "--max-test", "10", "--steps", "1", "--budgets", "0,0.1"],
         "certify": ["certify", model, "--data", "synthetic", "--n", "5", "--max-steps", "5", "--gamma", "4"],
         "sweep": ["sweep", "--dry-run", _paths()["missing"]],
+        # issue 27: the gan sub-actions and the model source of the birthday test
+        "gan train": ["gan", "train", "--arch", "bigan", "--steps", "2", "--hidden", "8", "--latent-dim", "2",
+                      "--checkpoint-every", "1", "--out", str(d / f"gan-train-{next(_FRESH)}")],
+        "gan face": ["gan", "face", "--model", str(_DIR["gan_run"]), "--m", "4", "--steps", "1", "--batch", "16",
+                     "--n-test", "64"],
+        "gan stacked": ["gan", "stacked", "--steps", "2", "--n", "50", "--n-train", "60",
+                        "--out", str(d / "gan-stacked")],
+        "birthday model": ["birthday", "--source", "model", "--model", str(_DIR["gan_run"]), "--trials", "2",
+                           "--s", "4,8", "--no-compare"],
     }.get(cmd, [cmd])
 
 
 def _flags() -> list[tuple[str, str]]:
-    """(subcommand, option or positional dest) for every value-taking argument."""
+    """(subcommand, option or positional dest) for every value-taking argument, sub-actions
+    (``gan train``) included; the birthday test's flags also on its model source
+    (``birthday model``)."""
     parser, _ = build_parser()
     out = []
-    for act in parser._actions:
-        if isinstance(act, argparse._SubParsersAction):
-            for name, sub in act.choices.items():
-                for a in sub._actions:
-                    if isinstance(a, (argparse._HelpAction, argparse._StoreTrueAction,
-                                      argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
-                        continue
-                    out.append((name, a.option_strings[0] if a.option_strings else f"<{a.dest}>"))
+
+    def walk(prefix: str, p: argparse.ArgumentParser) -> None:
+        for act in p._actions:
+            if isinstance(act, argparse._SubParsersAction):
+                for name, sub in act.choices.items():
+                    walk(f"{prefix} {name}".strip(), sub)
+                continue
+            if not prefix or isinstance(act, (argparse._HelpAction, argparse._StoreTrueAction,
+                                              argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
+                continue
+            out.append((prefix, act.option_strings[0] if act.option_strings else f"<{act.dest}>"))
+
+    walk("", parser)
+    out += [("birthday model", f) for c, f in list(out) if c == "birthday"]
     return out
 
 
@@ -105,7 +127,18 @@ def _fixtures(tmp_path_factory):
                    "--out", str(model)])
     assert rc == 0
     _DIR["model"] = model
-    yield
+    gan_run = root / "gan-run"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(["gan", "train", "--arch", "bigan", "--steps", "2", "--hidden", "8", "--latent-dim", "2",
+                   "--checkpoint-every", "1", "--out", str(gan_run)])
+    assert rc == 0
+    _DIR["gan_run"] = gan_run
+    old = os.getcwd()
+    os.chdir(root)  # a hostile relative --out ("nan", "-1") lands in the temporary folder, not the checkout
+    try:
+        yield
+    finally:
+        os.chdir(old)
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
@@ -158,6 +191,18 @@ def _assert_clean(argv, code, out, err):
 @example(flag=("construct", "--n"), value="1" + "0" * 400)  # regression: torch overflow traceback
 @example(flag=("construct", "--m"), value="1" + "0" * 400)
 @example(flag=("gan", "--restarts"), value="1" + "0" * 400)  # regression: ran (nearly) forever
+# issue 27 regressions: huge sizes crashed in torch (traceback) or ran (nearly) forever
+@example(flag=("gan train", "--steps"), value="1" + "0" * 400)
+@example(flag=("gan train", "--seed"), value="1" + "0" * 400)
+@example(flag=("gan face", "--steps"), value="1" + "0" * 400)
+@example(flag=("gan face", "--batch"), value="1" + "0" * 400)
+@example(flag=("gan face", "--n-test"), value="1" + "0" * 400)
+@example(flag=("gan face", "--seed"), value="1" + "0" * 400)
+@example(flag=("birthday model", "--s"), value="1" + "0" * 400)
+@example(flag=("birthday model", "--trials"), value="1" + "0" * 400)
+@example(flag=("birthday", "--support"), value="1" + "0" * 400)
+@example(flag=("birthday", "--d"), value="1" + "0" * 400)
+@example(flag=("birthday", "--n-real"), value="1" + "0" * 400)
 def test_hostile_flag_values_never_give_a_traceback(flag, value):
     cmd, name = flag
     argv = _argv(cmd, name, value)
@@ -176,6 +221,7 @@ def test_random_text_flag_values_never_give_a_traceback(flag, value):
 
 
 def test_every_subcommand_help_exits_0():
+    assert {"gan train", "gan face", "gan stacked", "birthday model"} <= {c for c, _ in FLAGS}
     for cmd in {c for c, _ in FLAGS}:
-        code, out, err = _run([cmd, "--help"])
+        code, out, err = _run([w for w in cmd.split() if w != "model"] + ["--help"])
         assert code == 0 and out.startswith("usage: checker") and not err, cmd

@@ -1,6 +1,6 @@
 """Smoke test of every stage of ``checker run`` (issue 18.1) at ``--tiny`` settings.
 
-One run (module fixture) of all seven stages, then value-level assertions on ``report.json``:
+One run (module fixture) of all eight stages, then value-level assertions on ``report.json``:
 the check names (prose, no internal ids), the three-valued verdicts re-derived from the numbers
 each stage reports (so a wrong verdict rule fails here), the evidence words, provenance, and
 that every figure file exists and decodes to a non-blank image. A second run must reuse every

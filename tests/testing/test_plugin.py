@@ -5,6 +5,7 @@ installed entry point, nothing from this project's conftest."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,9 @@ def test_a_claimed_bound_the_attack_beats_fails_with_the_counterexample(tmp_path
     assert res.returncode == 1, out[-3000:]
     assert "2 failed" in out
     assert "CounterexampleFound: claimed E_n[φ_γ] ≤ 0.5 at γ = " in out
-    assert "Falsifying example: test_my_bound_on_the_surrogate(" in out  # Hypothesis' shrunk input
+    # Hypothesis' report of the failing input: "Falsifying example:" up to 6.16x, "Failing test
+    # case:" in later releases (a fresh install gets the newest); the input itself is the claim
+    assert re.search(r"(Falsifying example|Failing test case): test_my_bound_on_the_surrogate\(", out), out[-3000:]
     assert "z = [" in out and "loss − γ·cost" in out  # the points themselves
     assert "CounterexampleFound: certificate is not sound" in out
 

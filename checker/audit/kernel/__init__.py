@@ -6,7 +6,7 @@ and re-checked there; only a ``Qed`` makes it *kernel-checked*.
 * :mod:`~checker.audit.kernel.runner` -- ``coqc`` in parallel, the cache, ``Print Assumptions``;
 * :mod:`~checker.audit.kernel.plan` -- which node becomes which entry (:func:`kernel_check`).
 
-Coq's prelude and the hand-written proofs live in ``proofs/coq/``; the guide is
+Coq's prelude lives in ``proofs/coq/``; hand-written proofs live in the outlines (``coq_proof``); the guide is
 ``docs/guide/kernel.md``.
 """
 

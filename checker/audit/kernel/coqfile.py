@@ -7,8 +7,8 @@ A node's Coq entry is one of
   it names is what ``Print Assumptions`` reports);
 * ``lemma``: a node whose claim z3 or sympy proved -- a ``Lemma`` whose proof first
   instantiates the used claims (``pose proof (lemma args) as U1``: Coq's binders instantiate
-  them, never a textual substitution) and then runs a script: a hand proof from
-  ``proofs/coq/hand_proofs.toml``, or a rung of the tactic ladder (:data:`LADDER`);
+  them, never a textual substitution) and then runs a script: a hand proof (the node's
+  ``coq_proof`` in its outline), or a rung of the tactic ladder (:data:`LADDER`);
 * ``open``: a lemma the kernel did not close -- in the final file an ``Axiom`` named
   ``<name>`` under an ``(* OPEN *)`` comment, so any theorem resting on it shows it in
   ``Print Assumptions``.
@@ -17,17 +17,16 @@ Two texts are written from the same entries: :func:`trial_text` tries every rung
 on every lemma without a hand proof (``Admitted`` at the end, never counted) and prints which
 rung closed it; :func:`final_text` is the readable file a person can re-check with plain
 ``coqc``: each lemma with its hand proof or the one rung that closed it and ``Qed``, then
-``Print Assumptions`` of each.
+``Print Assumptions`` of each theorem.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Entry", "LADDER", "prelude_text", "hand_proofs", "trial_text", "final_text", "coq_dir",
+__all__ = ["Entry", "LADDER", "prelude_text", "trial_text", "final_text", "coq_dir",
            "MARK", "RUNG_SECONDS"]
 
 #: The tactic ladder: (label, Ltac expression), tried in order, each under ``timeout``.
@@ -72,25 +71,6 @@ def coq_dir() -> Path:
 @lru_cache(maxsize=1)
 def prelude_text() -> str:
     return (coq_dir() / "CheckerPrelude.v").read_text(encoding="utf-8")
-
-
-def hand_proofs(path: Path | None = None) -> dict[str, str]:
-    """Node id -> hand-written Coq proof script (``proofs/coq/hand_proofs.toml``,
-    ``[proof."node.id"] script = '''...'''``). The kernel checks each like any other proof."""
-    from checker.errors import OutlineError
-
-    p = path or coq_dir() / "hand_proofs.toml"
-    if not p.is_file():
-        return {}
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-        out = {k: v["script"] for k, v in data.get("proof", {}).items()}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, TypeError, KeyError, AttributeError) as exc:
-        raise OutlineError(f"hand proofs unreadable: {type(exc).__name__}: {exc}", file=str(p)) from None
-    if set(data) - {"proof"} or not all(isinstance(v, str) and v.strip() for v in out.values()):
-        raise OutlineError("hand proofs: only [proof.\"NODE\"] tables, each with a non-empty script string",
-                           file=str(p))
-    return out
 
 
 def _uses_lines(e: Entry) -> list[str]:
@@ -139,7 +119,7 @@ def trial_text(title: str, entries: list[Entry], starts: list | None = None) -> 
 
 def final_text(title: str, entries: list[Entry], theorems: list[str], starts: list | None = None) -> str:
     """The readable file: axioms, lemmas closed with Qed, open lemmas as axioms marked OPEN,
-    then ``Print Assumptions`` of every lemma (theorems first). ``starts`` receives
+    then ``Print Assumptions`` of every closed theorem. ``starts`` receives
     ``(first line, node id)`` of every entry."""
     lines = _header(title)
     for e in entries:
@@ -159,8 +139,9 @@ def final_text(title: str, entries: list[Entry], theorems: list[str], starts: li
             body = e.hand.strip() if e.hand else f"  {e.script}."
             lines += [f"Lemma {e.name} :\n  {e.statement}.", "Proof.", "  ck_prep."] + _uses_lines(e)
             lines += [body, "Qed.", ""]
+    # Print Assumptions of the theorems only: the audit compares theirs with checker's trust, and
+    # each costs about a second of coqc (it walks the proof terms down to the real numbers)
     closed = [e.name for e in entries if e.role == "lemma"]
-    order = [n for n in theorems if n in closed] + [n for n in closed if n not in theorems]
-    for name in order:
+    for name in [n for n in theorems if n in closed]:
         lines += [f'Goal True. idtac "{MARK} ASSUMPTIONS {name}". Abort.', f"Print Assumptions {name}."]
     return "\n".join(lines) + "\n"

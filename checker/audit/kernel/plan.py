@@ -5,7 +5,7 @@
 * a cited or assumed node with a claim becomes an ``Axiom`` (a leaf);
 * a node whose claim z3 or sympy proved becomes a ``Lemma``; when it ``uses`` claims, the ones
   z3's unsat core needed (all of them when there is no core) are instantiated in its proof; so
-  does a node with a hand proof that no solver proved (the kernel's verdict is then reported
+  does a node with a hand proof (its ``coq_proof``) that no solver proved (the kernel's verdict is then reported
   beside checker's, which still counts the node's own evidence);
 * a node with a claim that nothing proved, but that a lemma uses, becomes an ``Axiom`` marked
   OPEN (so every theorem resting on it shows it in ``Print Assumptions``).
@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.audit.kernel.coqfile import Entry, hand_proofs
+from checker.audit.kernel.coqfile import Entry
 from checker.audit.kernel.runner import KernelRun, KernelVerdict, coqc_path, run_files
+from checker.audit.kernel.theorems import TheoremVerdict, check_theorems, coq_theorem_jobs
 from checker.audit.kernel.translate import Untranslatable, coq_name, instance, translate_statement
 
 __all__ = ["KernelReport", "kernel_check", "NO_COQC"]
@@ -40,6 +41,12 @@ class KernelReport:
     coqc_runs: int = 0
     cache_hits: int = 0
     statements: Mapping[str, str] = field(default_factory=dict)   # node id -> Coq statement
+    theorems: Mapping[str, TheoremVerdict] = field(default_factory=dict)   # node id -> its coq_theorem
+
+
+def hand_proofs(outlines) -> dict[str, str]:
+    """Node id -> the Coq proof script its outline carries (``coq_proof = '''...'''``)."""
+    return {n.id: n.coq_proof for o in outlines for n in o.nodes if n.coq_proof}
 
 
 def kernel_check(outlines, order: list[str], proved: Mapping[str, list[str] | None], *,
@@ -48,7 +55,7 @@ def kernel_check(outlines, order: list[str], proved: Mapping[str, list[str] | No
     """Check in Coq every node of ``proved`` (node id -> the used nodes to instantiate, or None
     for all its ``uses``). ``order`` is a topological order of all node ids."""
     nodes = {n.id: n for o in outlines for n in o.nodes}
-    hand = hand_proofs() if hand is None else hand
+    hand = hand_proofs(outlines) if hand is None else hand
     statements: dict[str, str] = {}
     stmts = {}
     early: dict[str, KernelVerdict] = {}
@@ -116,8 +123,20 @@ def kernel_check(outlines, order: list[str], proved: Mapping[str, list[str] | No
         if entries:
             thms = [coq_name(nid) for nid in ids if nodes[nid].kind == "theorem"]
             per_outline.append((o.id, entries, thms))
-    run: KernelRun = run_files(coqc, per_outline, cache_dir=cache_dir, jobs=jobs)
+    # the theorems stated for real (coq_theorem) compile beside the outlines' files
+    from concurrent.futures import ThreadPoolExecutor
+
+    from checker.audit.kernel.coqfile import prelude_text
+
+    thm_jobs, thm_bad = coq_theorem_jobs(nodes)
+    thm_runs = [0]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        fut = side.submit(check_theorems, coqc, nodes, thm_jobs, prelude=prelude_text(), cache_dir=cache_dir,
+                          counter=thm_runs)
+        run: KernelRun = run_files(coqc, per_outline, cache_dir=cache_dir, jobs=jobs)
+        theorems = {**fut.result(), **thm_bad}
     verdicts = dict(early)
     verdicts.update(run.verdicts)
     return KernelReport(ran=True, verdicts=verdicts, files=run.files, errors=run.errors, seconds=run.seconds,
-                        coqc_runs=run.coqc_runs, cache_hits=run.cache_hits, statements=statements)
+                        coqc_runs=run.coqc_runs + thm_runs[0], cache_hits=run.cache_hits, statements=statements,
+                        theorems=theorems)

@@ -7,9 +7,9 @@ time):
 1. a *trial* file tries every rung of :data:`checker.audit.kernel.coqfile.LADDER` on every lemma
    without a hand proof (each rung under Coq's ``timeout``); it only tells which rung to keep,
    it proves nothing;
-2. the *final* file states every lemma with its hand proof (``proofs/coq/hand_proofs.toml``) or
+2. the *final* file states every lemma with its hand proof (the node's ``coq_proof``) or
    the one rung that closed it, and ``Qed``, the rest as axioms, and prints ``Print
-   Assumptions`` of each closed lemma. **Only this compile counts**: a lemma is
+   Assumptions`` of each closed theorem. **Only this compile counts**: a lemma is
    *kernel-checked* when the final file compiled, so Coq accepted its ``Qed``. When Coq rejects
    a proof, that lemma becomes an OPEN axiom with Coq's message and the file is compiled again.
 

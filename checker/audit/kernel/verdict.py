@@ -118,5 +118,19 @@ def apply_kernel(result, nodes, modes, order, *, kernel: bool, cache_dir: Path |
         if got != want or v.foreign:
             errors.append(f"{nodes[tid].file}: node {tid!r}: Coq's Print Assumptions disagrees with checker's trust: "
                           f"Coq rests on {sorted(got) + list(v.foreign)}, checker on {sorted(want)}")
+    # theorems stated for real in Coq (coq_theorem): said beside the outline's status; a failure
+    # (no compile, an axiom outside the naming map, a set other than the declared one) fails the audit
+    for nid, tv in sorted(kr.theorems.items()):
+        rep = reports[nid]
+        object.__setattr__(rep, "status_text", f"{rep.status_text}; {tv.words()}")
+        if tv.state == "kernel-checked":
+            head = f"(* stated for real: {tv.file}, {tv.name}; kernel-checked modulo " + (
+                ", ".join(tv.axioms) or "Coq's real-number axioms only") + " *)"
+            block = f"{head}\n{tv.statement}"
+            object.__setattr__(rep, "coq", block + ("\n\n(* the outline's claim: *)\n" + rep.coq if rep.coq else ""))
+        else:
+            errors.append(f"{nodes[nid].file}: node {nid!r}: coq_theorem: {tv.reason}")
+        if nid in result.theorems:
+            result.theorems[nid] = replace(result.theorems[nid], status_text=rep.status_text)
     object.__setattr__(result, "kernel", kr)
     return errors

@@ -80,8 +80,27 @@ def ci_sample() -> list[Case]:
     return hand + picked
 
 
-def audit_case(case: Case, *, kernel: bool = False) -> tuple[bool, str]:
-    """(passed, what happened) for one case; ``passed`` is the corpus failing."""
+def audit_case(case: Case, *, kernel: bool = False, cache_dir: str | Path | None = None) -> tuple[bool, str]:
+    """(passed, what happened) for one case; ``passed`` is the corpus failing. ``cache_dir``
+    (the whole-corpus run with the kernel on) shares the audit cache between cases, so the Coq
+    files of support nodes common to many cases compile once: a cached *pass* is never reused
+    (the auditor recomputes it), a cached failure or Coq outcome only for an identical key."""
+    import os
+
+    old = os.environ.get("CHECKER_CACHE_DIR")
+    if cache_dir is not None:
+        os.environ["CHECKER_CACHE_DIR"] = str(cache_dir)
+    try:
+        return _audit_case(case, kernel=kernel, cache=cache_dir is not None)
+    finally:
+        if cache_dir is not None:
+            if old is None:
+                os.environ.pop("CHECKER_CACHE_DIR", None)
+            else:
+                os.environ["CHECKER_CACHE_DIR"] = old
+
+
+def _audit_case(case: Case, *, kernel: bool, cache: bool) -> tuple[bool, str]:
     from checker.audit import audit
     from checker.errors import OutlineError
 
@@ -92,8 +111,8 @@ def audit_case(case: Case, *, kernel: bool = False) -> tuple[bool, str]:
             path = Path(d) / "case.toml"
             path.write_text(case.outline)
         try:
-            r = audit([path], cache=False, run_experiments=False, kernel=kernel,
-                      allowlist=case.allowlist)
+            r = audit([path], cache=cache, run_experiments=False, kernel=kernel,
+                      allowlist=case.allowlist, trust_cache=False)
         except OutlineError as exc:
             return False, f"refused at load: {str(exc)[:160]}"
     bad = []

@@ -185,13 +185,30 @@ def test_coq_out_recompiles_from_a_clean_folder_and_every_flipped_inequality_fai
         assert rc != 0, f"flipping {nid}'s inequality still compiled"
 
 
+def _fixture_with(tmp_path: Path, lines: dict[str, str], files: dict[str, str] | None = None) -> Path:
+    """A copy of the fixture outline with ``lines`` (TOML key lines) added to the given nodes,
+    and ``files`` (relative path -> text) written beside it."""
+    d = tmp_path / "fx"
+    d.mkdir(parents=True)
+    text = (FIXTURE / "kfix.toml").read_text(encoding="utf-8")
+    for nid, line in lines.items():
+        head = f'[[node]]\nid = "{nid}"\n'
+        assert head in text, nid
+        text = text.replace(head, head + line + "\n")
+    (d / "kfix.toml").write_text(text, encoding="utf-8")
+    shutil.copy(FIXTURE / "allowlist.toml", d / "allowlist.toml")
+    for rel, body in (files or {}).items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_text(body, encoding="utf-8")
+    return d
+
+
 @needs_coq
-def test_print_assumptions_disagreement_fails_the_audit(monkeypatch):
-    """Negative control of the trust comparison: a proof of kfix.thm that also rests on
-    kfix.cite2 (which checker's support graph does not list) makes the audit fail."""
-    extra = {"kfix.thm": "pose proof (kfix__cite2 v_a) as X. lra."}
-    monkeypatch.setattr(plan, "hand_proofs", lambda: extra)
-    r = audit(FIXTURE, cache=False, kernel=True)
+def test_print_assumptions_disagreement_fails_the_audit(tmp_path):
+    """Negative control of the trust comparison: a proof of kfix.thm (its coq_proof) that also
+    rests on kfix.cite2 (which checker's support graph does not list) makes the audit fail."""
+    d = _fixture_with(tmp_path, {"kfix.thm": "coq_proof = 'pose proof (kfix__cite2 v_a) as X. lra.'"})
+    r = audit(d, cache=False, kernel=True)
     assert r.nodes["kfix.thm"].kernel == "kernel-checked"
     assert set(r.kernel.verdicts["kfix.thm"].assumptions) == {"kfix.cite", "kfix.cite2"}
     assert not r.passed
@@ -199,13 +216,39 @@ def test_print_assumptions_disagreement_fails_the_audit(monkeypatch):
 
 
 @needs_coq
-def test_a_hand_proof_coq_rejects_leaves_the_node_open_with_coqs_message(monkeypatch):
-    monkeypatch.setattr(plan, "hand_proofs", lambda: {"kfix.square": "lra."})
-    r = audit(FIXTURE, cache=False, kernel=True)
+def test_a_wrong_coq_proof_leaves_the_node_solver_checked_with_coqs_message_a_right_one_closes_it(tmp_path):
+    """The outline's coq_proof is checked by the kernel like any other proof: `lra` cannot prove
+    x*x <= y*y (Coq says so, and the node stays solver-checked with that message); `nra` can."""
+    bad = _fixture_with(tmp_path / "bad", {"kfix.square": "coq_proof = 'lra.'"})
+    r = audit(bad, cache=False, kernel=True)
     rep = r.nodes["kfix.square"]
     assert rep.kernel == "solver-checked" and "hand proof failed" in rep.kernel_reason
+    assert "Error" in rep.kernel_reason or "lra" in rep.kernel_reason.lower(), rep.kernel_reason
     assert rep.status == "solver-checked"
     assert r.nodes["kfix.strict"].kernel == "kernel-checked"
+    good = _fixture_with(tmp_path / "good", {"kfix.square": "coq_proof = \"\"\"\nnra.\n\"\"\""})
+    r = audit(good, cache=False, kernel=True)
+    assert r.passed, r.failures()
+    assert r.nodes["kfix.square"].kernel == "kernel-checked"
+    assert r.kernel.verdicts["kfix.square"].rung == "hand"
+    assert "nra." in r.kernel.files["kfix"]
+
+
+@needs_coq
+def test_editing_a_coq_proof_rechecks_it(tmp_path):
+    """The final file's cache key is the SHA-256 of its text, which holds the coq_proof: a
+    cached Qed never survives an edit of the proof."""
+    cache = tmp_path / "cache"
+    ok = _fixture_with(tmp_path / "a", {"kfix.square": "coq_proof = 'nra.'"})
+    outs = load_outlines(outline_files([ok]))
+    order = ["kfix.cite", "kfix.cite2", "kfix.square"]
+    first = plan.kernel_check(outs, order, {"kfix.square": []}, cache_dir=cache)
+    assert first.verdicts["kfix.square"].state == "kernel-checked"
+    bad = _fixture_with(tmp_path / "b", {"kfix.square": "coq_proof = 'lra.'"})
+    outs = load_outlines(outline_files([bad]))
+    second = plan.kernel_check(outs, order, {"kfix.square": []}, cache_dir=cache)
+    assert second.coqc_runs >= 1
+    assert second.verdicts["kfix.square"].state == "solver-checked"
 
 
 @needs_coq
@@ -265,54 +308,103 @@ Closed under the global context
                                       "a__step": []}
 
 
-@needs_coq
-def test_birthday_stated_for_real_compiles_and_rests_only_on_the_counting_axiom(tmp_path):
-    """proofs/coq/Birthday.v: the exp bound for every 1 <= M <= N (no box), and the collision
-    probability bounds from the cited counting fact, a named axiom."""
-    for name in ("CheckerPrelude.v", "Birthday.v"):
-        shutil.copy(coqfile.coq_dir() / name, tmp_path / name)
-    for name in ("CheckerPrelude.v", "Birthday.v"):
-        proc = subprocess.run([COQC, "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    text = (tmp_path / "Birthday.v").read_text(encoding="utf-8")
-    assert "Admitted" not in text
-    assert set(re.findall(r"^(?:Axiom|Parameter) (\w+)", text, re.M)) == {"no_collision", "counting"}
-    blocks = proc.stdout.split("Axioms:")[1:]
-    assert len(blocks) == 3
-    ours = [{a for a in re.findall(r"^(\w+)\s*(?::|$)", b, re.M) if "." not in a} for b in blocks]
-    assert ours[0] == set()                              # birthday__exp_bound: standard axioms only
-    assert ours[1] == {"no_collision", "counting"}       # the collision bound: the cited counting
-    assert ours[2] == {"no_collision", "counting"}       # N = 365, M = 23
+_THEOREM_V = """From Coq Require Import Reals Lra.
+Open Scope R_scope.
+Axiom kfix__cite : forall a b : R, a <= b + 1.
+Theorem kfix_real : forall a b : R, b <= 0 -> a <= 1.
+Proof. intros a b H. pose proof (kfix__cite a b). lra. Qed.
+Lemma kfix_admitted : forall a : R, a <= a + 1.
+Admitted.
+Theorem kfix_on_admitted : forall a : R, a <= a + 1.
+Proof. exact kfix_admitted. Qed.
+"""
 
 
 @needs_coq
-@pytest.mark.parametrize("name,theorems", [
-    ("Cor4.v", ("cor4_closed_form", "cor4_three_layers")),
-    ("SinhaLemma1.v", ("lemma1_monotone", "lemma1_strongly_concave_monotone", "lemma1_value")),
+def test_coq_theorem_is_kernel_checked_modulo_exactly_its_declared_axioms(tmp_path):
+    """A node's coq_theorem compiles with plain coqc; Print Assumptions, mapped to nodes by the
+    naming map (kfix__cite -> kfix.cite), must equal the declared axioms. Negative controls: the
+    same theorem declared to rest on nothing, a theorem resting on an Admitted lemma (an axiom
+    outside the naming map), and a declared axiom the node does not depend on all fail."""
+    from checker.audit.kernel.coqfile import prelude_text
+    from checker.audit.kernel.theorems import check_theorems, coq_theorem_jobs
+
+    d = _fixture_with(tmp_path, {
+        "kfix.thm": 'coq_theorem = { file = "coq/T.v", name = "kfix_real", axioms = ["kfix.cite"] }',
+        "kfix.square": 'coq_theorem = { file = "coq/T.v", name = "kfix_real", axioms = [] }',
+        "kfix.strict": 'coq_theorem = { file = "coq/T.v", name = "kfix_on_admitted", axioms = [] }',
+        "kfix.expand": 'coq_theorem = { file = "coq/T.v", name = "kfix_real", axioms = ["kfix.cite2"] }',
+    }, {"coq/T.v": _THEOREM_V})
+    nodes = {n.id: n for o in load_outlines(outline_files([d])) for n in o.nodes}
+    jobs, bad = coq_theorem_jobs(nodes)
+    assert set(bad) == {"kfix.expand"} and "kfix.cite2" in bad["kfix.expand"].reason
+    got = {**check_theorems(COQC, nodes, jobs, prelude=prelude_text(), cache_dir=None), **bad}
+    assert got["kfix.thm"].state == "kernel-checked" and got["kfix.thm"].axioms == ("kfix.cite",)
+    assert "b <= 0 -> a <= 1" in got["kfix.thm"].statement
+    assert got["kfix.square"].state == "failed" and "declares []" in got["kfix.square"].reason
+    assert got["kfix.strict"].state == "failed" and "kfix_admitted" in got["kfix.strict"].reason
+    # through the audit: the words, the Coq statement in the report, and a mismatch fails it
+    only = _fixture_with(tmp_path / "only", {
+        "kfix.thm": 'coq_theorem = { file = "coq/T.v", name = "kfix_real", axioms = ["kfix.cite"] }'},
+        {"coq/T.v": _THEOREM_V})
+    r = audit(only, cache=False, kernel=True)
+    assert r.passed, r.failures()
+    assert "kernel-checked modulo kfix.cite" in r.theorems["kfix.thm"].status_text
+    assert "kfix_real" in r.nodes["kfix.thm"].coq and "b <= 0 -> a <= 1" in r.nodes["kfix.thm"].coq
+    wrong = _fixture_with(tmp_path / "wrong", {
+        "kfix.thm": 'coq_theorem = { file = "coq/T.v", name = "kfix_real", axioms = [] }'},
+        {"coq/T.v": _THEOREM_V})
+    r = audit(wrong, cache=False, kernel=True)
+    assert not r.passed
+    assert any("coq_theorem" in e and "kfix.cite" in e for e in r.errors)
+
+
+@pytest.mark.parametrize("value,message", [
+    ('{ file = "../T.v", name = "t" }', "below the outline's folder"),
+    ('{ file = "coq/T.v", name = "not an ident" }', "Coq identifier"),
+    ('{ file = "coq/T.v", name = "t", axiom = [] }', "unknown key 'axiom'"),
+    ('"coq/T.v"', "must be a table"),
 ])
-def test_theorems_stated_for_real_compile_on_standard_axioms_only(tmp_path, name, theorems):
-    """Corollary 4's constant chain for any number of layers, and Sinha's Lemma 1 in one
-    dimension (Coquelicot): plain coqc compiles them, nothing is admitted, and each theorem
-    rests on Coq's standard real-number axioms only (its hypotheses are hypotheses)."""
-    shutil.copy(coqfile.coq_dir() / name, tmp_path / name)
-    text = (tmp_path / name).read_text(encoding="utf-8")
-    assert "Admitted" not in text and not re.search(r"^\s*(Axiom|Parameter)\b", text, re.M)
-    for t in theorems:
-        assert re.search(rf"^(Theorem|Lemma|Corollary) {t}\b", text, re.M)
-        text += f"\nPrint Assumptions {t}.\n"
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    proc = subprocess.run([COQC, "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    names = set(re.findall(r"^([A-Za-z_][\w.']*)\s*(?::|$)", proc.stdout, re.M)) - {"Axioms"}
-    from checker.audit.kernel.runner import is_standard_axiom
+def test_coq_theorem_and_coq_proof_are_validated_at_load(tmp_path, value, message):
+    from checker.errors import OutlineError
 
-    assert names and all(is_standard_axiom(a) for a in names), names
+    d = _fixture_with(tmp_path, {"kfix.thm": f"coq_theorem = {value}"})
+    with pytest.raises(OutlineError, match=re.escape(message)):
+        load_outlines(outline_files([d]))
+    d2 = _fixture_with(tmp_path / "p", {"kfix.thm": "coq_proof = 3"})
+    with pytest.raises(OutlineError, match="coq_proof"):
+        load_outlines(outline_files([d2]))
+
+
+@needs_coq
+def test_shipped_theorems_stated_for_real_are_kernel_checked_modulo_their_named_axioms():
+    """The three shipped coq_theorems (proofs/coq/): the birthday collision bound for every
+    1 <= M <= N from the cited counting fact; Corollary 4 for any depth from the cited
+    Proposition 5; Sinha's Lemma 1 in R^n (Coquelicot) on Coq's standard axioms only. Plain
+    coqc compiles each file, nothing is admitted, and each theorem's Print Assumptions maps
+    exactly to its declared cited nodes."""
+    from checker.audit.kernel.coqfile import prelude_text
+    from checker.audit.kernel.theorems import check_theorems, coq_theorem_jobs
+
+    nodes = {n.id: n for o in load_outlines(outline_files([coqfile.coq_dir().parent])) for n in o.nodes}
+    jobs, bad = coq_theorem_jobs(nodes)
+    assert bad == {}
+    got = check_theorems(COQC, nodes, jobs, prelude=prelude_text(), cache_dir=None)
+    want = {"birthday.support_test": ("birthday_collision_exp_bound", ("cite.counting",)),
+            "sinha.cor4": ("cor4_softmax", ("cite.prop5",)),
+            "sinha.lemma1": ("lemma1n_value", ())}
+    assert {k: (v.name, v.axioms) for k, v in got.items()} == want
+    assert all(v.state == "kernel-checked" for v in got.values()), {k: v.reason for k, v in got.items()}
+    for path in jobs:
+        assert "Admitted" not in path.read_text(encoding="utf-8")
+    assert "forall (n : nat)" in got["sinha.lemma1"].statement          # R^n, not one dimension
+    assert "sqrt 2 * beta ls + alpha ls ^ 2" in got["sinha.cor4"].statement
 
 
 @needs_coq
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("CHECKER_KERNEL_FULL"),
-                    reason="paper-scale (6-7 min on 2 cores): set CHECKER_KERNEL_FULL=1; the fixture "
+                    reason="paper-scale (4 min on 2 cores): set CHECKER_KERNEL_FULL=1; the fixture "
                            "outline's version of this check runs in every suite")
 def test_shipped_outlines_recompile_from_a_clean_folder_and_every_flipped_inequality_fails(tmp_path, monkeypatch):
     """The issue's check on the shipped proofs/: --coq-out files compile with plain coqc from a
@@ -337,3 +429,21 @@ def test_shipped_outlines_recompile_from_a_clean_folder_and_every_flipped_inequa
     with ThreadPoolExecutor(max_workers=2) as pool:
         still = [nid for nid, rc in pool.map(one, flips) if rc == 0]
     assert not still, f"flipped inequalities that still compile: {still}"
+
+
+def test_audit_init_template_shows_a_coq_proof_that_loads_when_uncommented(tmp_path):
+    """The `checker audit init` template carries a commented coq_proof example; uncommented, it
+    is a valid key of its node (the kernel then checks it like any proof)."""
+    from importlib.resources import files
+
+    text = files("checker.data").joinpath("outline_template.toml").read_text(encoding="utf-8")
+    assert "#   coq_proof = '''" in text and "#   coq_theorem = {" in text
+    lines = text.replace("@NAME@", "demo").splitlines()
+    k = lines.index("#   coq_proof = '''")
+    example = [ln[4:] for ln in lines[k:k + 3]]
+    head = lines.index('id = "demo.lemma.square"')
+    lines[head + 1:head + 1] = example
+    (tmp_path / "demo.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (node,) = [n for o in load_outlines(outline_files([tmp_path / "demo.toml"])) for n in o.nodes
+               if n.id == "demo.lemma.square"]
+    assert node.coq_proof.strip() == "nra."
