@@ -28,6 +28,9 @@ def concluded(res):
     return prove(res) if isinstance(res, Evidence) else res
 
 
+_ORIGINALS: dict[str, list] = {}
+
+
 class _View:
     def __getattr__(self, name):
         for m in MODULES:
@@ -46,7 +49,14 @@ class _View:
         hit = [m for m in MODULES if name in vars(m)]
         if not hit:
             raise AttributeError(name)
+        # the originals, kept for __delattr__: pytest >= 9.2's monkeypatch records an attribute
+        # that is not in the instance's own __dict__ as absent and undoes the patch by deleting it
+        _ORIGINALS.setdefault(name, [(m, vars(m)[name]) for m in hit])
         for m in hit:
+            setattr(m, name, value)
+
+    def __delattr__(self, name):
+        for m, value in _ORIGINALS.pop(name, ()):
             setattr(m, name, value)
 
 

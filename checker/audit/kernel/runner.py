@@ -38,7 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from checker.audit.kernel.coqfile import LADDER, MARK, RUNG_SECONDS, Entry, final_text, prelude_text, trial_text
+from checker.audit.kernel.coqfile import (LADDER, MARK, RUNG_SECONDS, Entry, derive_prelude_text, final_text,
+                                          prelude_text, trial_text)
 
 __all__ = ["STANDARD_AXIOMS", "KernelVerdict", "KernelRun", "coqc_path", "coq_version", "run_files",
            "parse_assumptions", "compile_file"]
@@ -186,7 +187,8 @@ class _Cache:
 
 def _trial_key(e: Entry, by_name: dict[str, Entry], version: str) -> str:
     used = [by_name[u].statement for u, _ in e.uses if u in by_name]
-    return _h("trial", prelude_text(), e.statement, e.uses, used, LADDER, RUNG_SECONDS, version)
+    return _h("trial", prelude_text(), derive_prelude_text(), e.statement, e.uses, used, LADDER, RUNG_SECONDS,
+              version)
 
 
 def _parse_trial(output: str) -> dict[str, tuple[str | None, str]]:

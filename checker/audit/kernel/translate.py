@@ -23,7 +23,10 @@ allow-list) and writes one fully parenthesised Coq term per formula:
 * used claims are **not** substituted here: :func:`instance` writes the lemma applied to the
   translated ``subs`` (Coq's binders instantiate it).
 
-Anything else (``diff``, ``factorial``, ``binomial``, a non-literal exponent) raises
+``diff(e, x, ...)`` becomes Coquelicot's total ``Derive`` over binders that rebind ``x``, with
+the definitions in ``e`` inlined (see :meth:`_Tr.diff`).
+
+Anything else (``factorial``, ``binomial``, a non-literal exponent) raises
 :class:`Untranslatable`, and the node stays *solver-checked* with that reason.
 """
 
@@ -83,11 +86,14 @@ class CoqStatement:
 
 class _Tr:
     def __init__(self, source: str, types: Mapping[str, str], defines: Mapping[str, tuple[str, str]],
-                 inline: bool):
+                 inline: bool, inlined: Mapping[str, str] | None = None):
         self.source = source
         self.types = types              # symbol -> "R" | "Z"
         self.defines = defines          # define -> (Coq term of its body, or its let name)
         self.inline = inline
+        #: define -> its body with every definition inlined: ``diff`` differentiates this (a
+        #: ``let`` name is a constant under a new binder, so it cannot be differentiated)
+        self.inlined = defines if inlined is None else inlined
         self.bound: dict[str, str] = {}
 
     def prop(self, n: ast.AST) -> str:
@@ -177,6 +183,8 @@ class _Tr:
             raise Untranslatable(f"{f} as an integer")
         if f in ("sqrt", "exp", "log") and len(args) == 1:
             return f"({ {'sqrt': 'sqrt', 'exp': 'exp', 'log': 'ln'}[f]} {self.term(args[0], 'R')})"
+        if f == "diff" and len(args) >= 2:
+            return self.diff(args)
         if f in ("Sum", "Product") and len(args) == 4 and isinstance(args[1], ast.Name):
             idx = args[1].id
             if not _NAME_RE.match(idx):
@@ -194,6 +202,21 @@ class _Tr:
             op = "ck_sum" if f == "Sum" else "ck_prod"
             return f"({op} {lo} {hi} (fun k_{idx} : Z => {body}))"
         raise Untranslatable(f"function {f}")
+
+
+    def diff(self, args: list) -> str:
+        """``diff(e, x, y)`` -> ``Derive (fun v_y => Derive (fun v_x => E) v_x) v_y`` (sympy's order:
+        x first), with every definition in ``e`` inlined. Coquelicot's ``Derive`` is total (0
+        where no derivative exists), so a claim about a derivative that does not exist is
+        unprovable, not true. Each binder rebinds the symbol's own Coq name: the body's
+        occurrences of it are the bound variable, every other symbol stays free."""
+        out = _Tr(self.source, self.types, self.inlined, inline=True).term(args[0], "R")
+        for v in args[1:]:
+            if not (isinstance(v, ast.Name) and self.types.get(v.id) == "R" and v.id not in self.bound
+                    and _NAME_RE.match(v.id)):
+                raise Untranslatable("diff with respect to something other than a declared real symbol")
+            out = f"(Derive (fun v_{v.id} : R => {out}) v_{v.id})"
+        return out
 
 
 def _int_literal(n: ast.AST) -> int | None:
@@ -259,13 +282,15 @@ def translate_statement(node_id: str, source: Mapping, uses_texts=()) -> CoqStat
     if any(not _NAME_RE.match(s) for s, _, _ in binders) or any(not _NAME_RE.match(d) for d in defines):
         raise Untranslatable("a name that is not an ASCII identifier")
     declared = {s: types[s] for s in symbols}
-    lets, known = [], {}
+    lets, known, inlined = [], {}, {}
     for d, t in trees:
-        body = _Tr(str(defines[d]).strip(), declared, known, inline=False).term(t, "R")
+        src = str(defines[d]).strip()
+        body = _Tr(src, declared, known, inline=False, inlined=inlined).term(t, "R")
         lets.append(f"let d_{d} : R := {body} in")
         known[d] = f"d_{d}"
-    tr_h = [_Tr(h.strip(), declared, known, inline=False).prop(t) for h, t in zip(hyps, htrees)]
-    tr_c = _Tr(claim.strip(), declared, known, inline=False).prop(ctree)
+        inlined[d] = _Tr(src, declared, dict(inlined), inline=True).term(t, "R")
+    tr_h = [_Tr(h.strip(), declared, known, inline=False, inlined=inlined).prop(t) for h, t in zip(hyps, htrees)]
+    tr_c = _Tr(claim.strip(), declared, known, inline=False, inlined=inlined).prop(ctree)
     doms = [DOMAIN_TYPES[symbols[s]][1].format(v=c) for s, c, _ in binders if DOMAIN_TYPES[symbols[s]][1]]
     parts = [f"{p} ->" for p in doms] + lets + [f"{h} ->" for h in tr_h] + [tr_c]
     body = "\n    ".join(parts)

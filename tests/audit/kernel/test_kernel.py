@@ -124,6 +124,31 @@ def test_claims_without_their_side_conditions_are_never_kernel_checked(tmp_path)
     assert rc == 0, out
 
 
+
+@needs_coq
+def test_derivatives_are_stated_with_coquelicots_derive_and_only_true_ones_close(tmp_path):
+    """``diff`` is translated to Coquelicot's total ``Derive`` (definitions inlined, the
+    variable rebound): a right derivative closes by the tactic ladder after ``ck_derive``
+    computes it; a wrong one, or one whose definition is differentiated as a constant (the
+    ``let`` trap the inlining avoids), stays open. Reference values: d/dx x^3 = 3x^2, and
+    d/dy d/dx (x^2 y) = 2x, by hand."""
+    cases = [("d.cube", 'x = "real"', "", "", "diff(x**3, x) == 3*x**2", "kernel-checked"),
+             ("d.mixed", 'x = "real", y = "real"', 'define = { f = "x**2*y" }\n', "",
+              "diff(f, x, y) == 2*x", "kernel-checked"),
+             ("d.wrong", 'x = "real"', "", "", "diff(x**3, x) == 3*x**3", "solver-checked"),
+             ("d.const", 'x = "real", y = "real"', 'define = { f = "x**2*y" }\n', "",
+              "diff(f, x) == 0", "solver-checked")]
+    nodes = "".join(_NODE.format(id=i, symbols=s, define=d, hyps=h, claim=c) for i, s, d, h, c, _ in cases)
+    d = _write(tmp_path, "deriv", _FALSE.format(nodes=nodes))
+    outs = load_outlines(outline_files([d]))
+    text = translate_statement("d.mixed", outs[0].nodes[1].statement.source).text
+    assert "(Derive (fun v_y : R => (Derive (fun v_x : R => ((v_x ^ 2) * v_y)) v_x)) v_y)" in text
+    order = [n.id for n in outs[0].nodes]
+    kr = plan.kernel_check(outs, order, {i: [] for i, *_ in cases}, cache_dir=None, hand={})
+    for i, *_, want in cases:
+        assert kr.verdicts[i].state == want, (i, kr.verdicts[i])
+
+
 def _flip(stmt_src: dict) -> dict | None:
     """The source with the claim's comparison negated (None for equalities and conjunctions)."""
     tree = ast.parse(str(stmt_src["claim"]).strip(), mode="eval").body
