@@ -26,6 +26,7 @@ __all__ = [
     "probability",
     "one_of",
     "suggest",
+    "config_keys",
     "output_dir",
     "output_file",
 ]
@@ -107,6 +108,20 @@ def probability(name: str, value: object, *, open_ends: bool = True) -> float:
 def suggest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Close matches of ``word`` among ``choices`` (for 'did you mean' hints)."""
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)
+
+
+def config_keys(cls, mapping) -> dict:
+    """``mapping`` (a TOML table) as keyword arguments of the dataclass ``cls``; an unknown key
+    is refused with the closest field names."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in mapping:
+        if key not in names:
+            close = suggest(key, names)
+            raise InvalidArgument("config key", key, f"is not a {cls.__name__} field",
+                                  hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None)
+    return dict(mapping)
 
 
 def one_of(name: str, value: object, choices: Sequence[str]) -> str:

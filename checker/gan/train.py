@@ -39,7 +39,7 @@ import torch
 
 from checker.errors import InvalidArgument
 from checker.gan.bigan import ARCHS, LOSSES, build_networks, discriminator_loss, generator_encoder_loss
-from checker.validate import integer, one_of, positive, positive_int, suggest
+from checker.validate import integer, one_of, positive, positive_int, config_keys
 
 __all__ = ["GanTrainConfig", "GanChunk", "GanTrainResult", "TrainedGan", "train_gan", "load_run",
            "load_gan_data", "load_gan_labels", "run_mode_count", "DEFAULTS", "RUN_FORMAT"]
@@ -113,13 +113,7 @@ class GanTrainConfig:
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> "GanTrainConfig":
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in mapping:
-            if key not in names:
-                close = suggest(key, names)
-                raise InvalidArgument("config key", key, "is not a GanTrainConfig field",
-                                      hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None)
-        return cls(**mapping)
+        return cls(**config_keys(cls, mapping))
 
     def _defaults(self) -> tuple[int, int, int]:
         return DEFAULTS[self.dataset if self.dataset in DEFAULTS else "npz"]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InvalidArgument
-from checker.validate import integer, nonnegative, one_of, positive, positive_int, suggest
+from checker.validate import integer, nonnegative, one_of, positive, positive_int, config_keys
 from checker.wrm.methods import METHODS
 
 __all__ = ["TrainConfig", "EpochMetrics", "TrainResult", "train", "eps_from_wrm_run",
@@ -113,13 +113,7 @@ class TrainConfig:
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> "TrainConfig":
         """Build from a dict (e.g. a TOML table); unknown keys are refused with suggestions."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in mapping:
-            if key not in names:
-                close = suggest(key, names)
-                raise InvalidArgument("config key", key, "is not a TrainConfig field",
-                                      hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None)
-        kw = dict(mapping)
+        kw = config_keys(cls, mapping)
         for key in ("hidden", "clip"):
             if kw.get(key) is not None:
                 kw[key] = tuple(kw[key])
