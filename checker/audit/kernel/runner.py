@@ -59,6 +59,8 @@ STANDARD_AXIOM_MODULES = ("FloatAxioms.", "PrimFloat.", "PrimInt63.", "Uint63.")
 
 def is_standard_axiom(name: str) -> bool:
     return name in STANDARD_AXIOMS or name.startswith(STANDARD_AXIOM_MODULES)
+
+
 #: Wall-clock limit of one hand proof's file, and the fixed part of every coqc run's limit.
 FILE_BASE_SECONDS = 60
 _LINE_RE = re.compile(r'File "[^"]*", line (\d+), characters')

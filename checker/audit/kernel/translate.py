@@ -55,6 +55,18 @@ _WITNESS = {"real": "0", "positive": "1", "nonnegative": "0", "negative": "(-1)"
             "positive_integer": "1%Z", "nonnegative_integer": "0%Z"}
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "="}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: ``diff``'s allow-list: the tokens of a translated term that is differentiable everywhere on R.
+#: A rational literal ``(p / q)`` (q > 0) counts as a number, and a division by a positive
+#: integer literal (``/ 2``) is a product with a constant; any other ``/`` is refused.
+_RATIONAL = re.compile(r"\(\d+ / [1-9]\d*\)")
+_BY_LITERAL = re.compile(r"/ [1-9]\d*(?=\))")
+_DIFF_TOKEN = re.compile(r"v_[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*|\d+|=>|\S")
+_DIFF_ALLOWED = frozenset({"(", ")", "+", "-", "*", "^", "exp", "Derive", "fun", ":", "R", "=>"})
+
+
+def _differentiable_everywhere(coq: str) -> bool:
+    rest = _BY_LITERAL.sub("", _RATIONAL.sub("1", coq))
+    return all(t in _DIFF_ALLOWED or t.isdigit() or t.startswith("v_") for t in _DIFF_TOKEN.findall(rest))
 
 
 class Untranslatable(Exception):
@@ -211,6 +223,12 @@ class _Tr:
         unprovable, not true. Each binder rebinds the symbol's own Coq name: the body's
         occurrences of it are the bound variable, every other symbol stays free."""
         out = _Tr(self.source, self.types, self.inlined, inline=True).term(args[0], "R")
+        # Allow-list: Derive is total, and where no derivative exists its value is Coquelicot's
+        # convention, not the source's meaning; so only expressions differentiable everywhere on R
+        # (constants, symbols, +, -, *, natural powers, exp, and Derive of those) are stated
+        if not _differentiable_everywhere(out):
+            raise Untranslatable("diff of an expression that is not differentiable everywhere "
+                                 "(only +, -, *, natural powers and exp are stated)")
         for v in args[1:]:
             if not (isinstance(v, ast.Name) and self.types.get(v.id) == "R" and v.id not in self.bound
                     and _NAME_RE.match(v.id)):

@@ -374,7 +374,12 @@ def test_instances_apply_the_lemma_to_translated_subs_without_textual_substituti
 
 def test_what_is_not_translated_is_refused_by_name():
     for claim, why in [("diff(x**2, n) == 0", "diff with respect to something other than a declared real"),
-                       ("diff(x**2, 2*x) == 0", "diff with respect"), ("x**y <= 1", "exponent"),
+                       ("diff(x**2, 2*x) == 0", "diff with respect"),
+                       # Derive's value where no derivative exists is a convention: refused
+                       ("diff(1/x, x) == -1/x**2", "not differentiable everywhere"),
+                       ("diff(Abs(x), x) == 0", "not differentiable everywhere"),
+                       ("diff(sqrt(x), x) >= 0", "not differentiable everywhere"),
+                       ("x**y <= 1", "exponent"),
                        ("factorial(n) >= 1", "factorial")]:
         with pytest.raises(Untranslatable, match=why):
             translate_statement("t", {"symbols": {"x": "real", "y": "real", "n": "positive_integer"},
