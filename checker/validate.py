@@ -95,6 +95,16 @@ def integer(name: str, value: object, *, min_value: int | None = None,
     return n
 
 
+def boolean(name: str, value: object) -> bool:
+    """A flag: ``True`` or ``False`` (also numpy's ``bool_``), nothing truthy in their place.
+
+    ``bool("no")`` is ``True`` and ``bool(0.0)`` is ``False``: coercing would switch a soundness
+    option on or off by accident, so anything else is refused by name."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise InvalidArgument(name, value, "must be True or False")
+
+
 def positive_int(name: str, value: object) -> int:
     """An integer >= 1."""
     return integer(name, value, min_value=1)

@@ -18,6 +18,13 @@ Usage::
     python3 scripts/mutation.py --package wrm --out /tmp/mut --jobs 2
     python3 scripts/mutation.py --package certify --rev HEAD --out /tmp/mut   # committed tree
     python3 scripts/mutation.py --list --package bounds                      # enumerate only
+    python3 scripts/mutation.py --package certify --module checker/certify/local.py --out /tmp/mut
+    python3 scripts/mutation.py --package certify --mutant 'checker/certify/bnb.py:162:16:...' --out /tmp/mut
+    python3 scripts/mutation.py --package certify --sample 40 --seed 8 \
+        --exclude-from earlier-sample.txt --out /tmp/heldout                  # a disjoint, held-out sample
+
+``--list`` prints one mutant per line, its id last; ``--mutants-from`` and ``--exclude-from``
+read such ids (one per line, or the last tab-separated field of a ``--list`` line).
 
 Exit status: 0 when the run completed (whatever the kill rate), 2 on bad arguments or when
 the unmutated tests fail in the copy (then no mutant is run: every kill would be spurious),
@@ -593,13 +600,54 @@ def select(mutants: list[Mutant], sample: int | None, seed: int) -> list[Mutant]
     return [mutants[i] for i in sorted(picked)]
 
 
+class Refused(ValueError):
+    """A command-line value that names no module or mutant of the chosen packages."""
+
+
+def read_ids(path: Path) -> list[str]:
+    """Mutant ids from a file: one per line, or the last tab-separated field of a ``--list`` line.
+    Blank lines and ``#`` comments are skipped."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line.split("\t")[-1])
+    return out
+
+
+def choose(root: Path, package: str, *, sample: int | None, seed: int, modules: tuple[str, ...] = (),
+           ids: tuple[str, ...] = (), exclude: frozenset[str] = frozenset()) -> tuple[list[str], list[Mutant], list[Mutant]]:
+    """(modules, every mutant of them, the ones to run) for ``package``.
+
+    ``modules`` narrows the package's modules (each must be one of them); ``exclude`` drops mutant
+    ids before sampling (an earlier sample, so the new one is held out from it); ``ids`` runs
+    exactly these mutants (each must exist, and not be excluded). Raises :class:`Refused`."""
+    mods = package_modules(root, package)
+    if modules:
+        unknown = [m for m in modules if m not in mods]
+        if unknown:
+            raise Refused(f"--module {unknown[0]}: not a module of package {package!r} "
+                          f"(its modules: {', '.join(mods)})")
+        mods = [m for m in mods if m in modules]
+    everything = [m for mod in mods for m in mutants_of_file(root, mod)]
+    pool = [m for m in everything if m.id not in exclude]
+    if ids:
+        by_id = {m.id: m for m in pool}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            why = "excluded by --exclude-from" if missing[0] in exclude else f"no such mutant in package {package!r}"
+            raise Refused(f"--mutant {missing[0]}: {why}")
+        return mods, everything, [by_id[i] for i in dict.fromkeys(ids)]
+    return mods, everything, select(pool, sample, seed)
+
+
 def run_package(package: str, *, copies: list[Path], sample: int | None, seed: int,
                 timeout: float | None, log, use_coverage: bool = False, partial: Path | None = None,
-                uncovered_only: bool = False) -> dict:
+                uncovered_only: bool = False, modules: tuple[str, ...] = (), ids: tuple[str, ...] = (),
+                exclude: frozenset[str] = frozenset()) -> dict:
     root = copies[0]
-    modules = package_modules(root, package)
-    everything = [m for mod in modules for m in mutants_of_file(root, mod)]
-    chosen = select(everything, sample, seed)
+    modules, everything, chosen = choose(root, package, sample=sample, seed=seed, modules=modules,
+                                         ids=ids, exclude=exclude)
     test_sets = sorted({tests_for(package, m.path, root) for m in chosen})
     baseline: dict[tuple[str, ...], float] = {}
     covered: dict[tuple[str, ...], dict[str, dict[int, set[str]]]] = {}
@@ -692,7 +740,7 @@ def run_package(package: str, *, copies: list[Path], sample: int | None, seed: i
     ignored = [{"file": mod, "line": ln} for mod in modules for ln in unnamed_pragmas(originals[mod])]
     return {"package": package, "modules": modules, "total_mutants": len(everything), "sampled": len(chosen),
             "marked_equivalent": marked, "unnamed_pragmas_ignored": ignored,
-            "seed": seed, "sample": sample, "counts": counts, "per_test_coverage": use_coverage,
+            "seed": seed, "sample": sample, "excluded": len(exclude), "chosen_by_id": bool(ids), "counts": counts, "per_test_coverage": use_coverage,
             "baseline_seconds": {" ".join(k): round(v, 1) for k, v in baseline.items()}, "mutants": results}
 
 
@@ -711,7 +759,9 @@ def markdown(report: dict) -> str:
     c = report["counts"]
     lines += [f"Modules: {', '.join('`' + m + '`' for m in report['modules'])}. "
               f"Mutants: {report['total_mutants']} in all, {report['sampled']} run "
-              f"(sample {report['sample'] if report['sample'] is not None else 'all'}, seed {report['seed']}).", "",
+              f"(sample {report['sample'] if report['sample'] is not None else 'all'}, seed {report['seed']}"
+              + (f", {report['excluded']} ids excluded before sampling" if report.get("excluded") else "")
+              + ("; chosen by id" if report.get("chosen_by_id") else "") + ").", "",
               "| killed | survived | timeout | error | kill rate |", "|---|---|---|---|---|",
               f"| {c['killed']} | {c['survived']} | {c['timeout']} | {c['error']} | {kill_rate(report)} |", ""]
     marked = report.get("marked_equivalent") or []
@@ -781,6 +831,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--uncovered", action="store_true",
                     help="run no mutant: only the per-test coverage pass, and list the mutants on lines "
                          "that no mapped test executes (certain survivors); needs coverage.py")
+    ap.add_argument("--module", action="append", default=[], metavar="PATH",
+                    help="mutate only this module of the package (repeatable; e.g. checker/certify/local.py)")
+    ap.add_argument("--mutant", action="append", default=[], metavar="ID",
+                    help="run exactly this mutant (repeatable; ids as --list prints them)")
+    ap.add_argument("--mutants-from", type=Path, metavar="FILE", help="run exactly the mutant ids in FILE")
+    ap.add_argument("--exclude-from", type=Path, metavar="FILE",
+                    help="leave out the mutant ids in FILE before sampling (a held-out sample)")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
                     help="print a Markdown table comparing two --out folders and exit")
     a = ap.parse_args(argv)
@@ -796,6 +853,19 @@ def main(argv: list[str] | None = None) -> int:
     if a.uncovered and not (a.coverage and have_coverage()):
         ap.error("--uncovered needs coverage.py and per-test coverage (drop --no-coverage)")
     packages = a.package or sorted(PACKAGES)
+    ids: list[str] = list(a.mutant)
+    for opt, f in (("--mutants-from", a.mutants_from), ("--exclude-from", a.exclude_from)):
+        if f is not None and not f.is_file():
+            ap.error(f"{opt} {f}: no such file")
+    if a.mutants_from is not None:
+        ids += read_ids(a.mutants_from)
+        if not ids:
+            ap.error(f"--mutants-from {a.mutants_from}: no mutant ids in the file")
+    exclude = frozenset(read_ids(a.exclude_from)) if a.exclude_from is not None else frozenset()
+    if (a.module or ids) and len(packages) != 1:
+        ap.error("--module, --mutant and --mutants-from need exactly one --package")
+    if ids and a.sample is not None:
+        ap.error("--sample and --mutant/--mutants-from are exclusive: ids choose the mutants")
     DESELECT[:] = a.deselect
     global WHOLE_FOLDERS
     WHOLE_FOLDERS = a.coverage and have_coverage()
@@ -808,12 +878,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         copies = [copy_tree(repo, work / f"tree{k}", a.rev) for k in range(a.jobs if not a.list else 1)]
+        chosen_args = dict(modules=tuple(a.module), ids=tuple(ids), exclude=exclude)
+        try:
+            for p in packages:  # check every --module/--mutant before any work
+                choose(copies[0], p, sample=a.sample, seed=a.seed, **chosen_args)
+        except Refused as e:
+            print(f"scripts/mutation.py: error: {e}", file=sys.stderr)
+            return 2
         if a.list:
             for p in packages:
-                mods = package_modules(copies[0], p)
-                allm = [m for mod in mods for m in mutants_of_file(copies[0], mod)]
-                for m in select(allm, a.sample, a.seed):
-                    print(f"{p}\t{m.path}:{m.line}\t{m.operator}\t{m.old!r} -> {m.new!r}")
+                for m in choose(copies[0], p, sample=a.sample, seed=a.seed, **chosen_args)[2]:
+                    print(f"{p}\t{m.path}:{m.line}\t{m.operator}\t{m.old!r} -> {m.new!r}\t{m.id}")
             return 0
         for c in copies:
             check_import_location(c)
@@ -826,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.uncovered:
             for p in packages:
                 rep = run_package(p, copies=copies[:1], sample=a.sample, seed=a.seed, timeout=None, log=log,
-                                  use_coverage=True, uncovered_only=True)
+                                  use_coverage=True, uncovered_only=True, **chosen_args)
                 if "error" in rep:
                     print(f"[{p}] {rep['error']}\n{rep.get('output', '')[-3000:]}", file=sys.stderr)
                     reports.append(rep)
@@ -843,7 +918,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in packages:
             (a.out / f"{p}.partial.jsonl").unlink(missing_ok=True)
             rep = run_package(p, copies=copies, sample=a.sample, seed=a.seed, timeout=a.timeout, log=log,
-                              use_coverage=a.coverage and have_coverage(), partial=a.out / f"{p}.partial.jsonl")
+                              use_coverage=a.coverage and have_coverage(), partial=a.out / f"{p}.partial.jsonl",
+                              **chosen_args)
             rep.update(rev=a.rev or "working tree", date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        deselected=list(a.deselect))
             (a.out / f"{p}.json").write_text(json.dumps(rep, indent=1) + "\n")

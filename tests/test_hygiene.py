@@ -439,3 +439,35 @@ def test_approx_audit_plugin_flags_a_comparison_only_the_default_abs_passes(tmp_
                           f"--approx-audit={tmp_path / 'missing' / 'r.txt'}", str(tmp_path / "test_x.py")],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 4 and "--approx-audit=" in bad.stderr and "its folder does not exist" in bad.stderr
+
+
+def test_module_mutant_and_exclude_options_choose_exactly(tmp_path):
+    # --list with --module / --exclude-from / --mutant: the ids printed are the ones chosen, an
+    # excluded id never comes back in a sample, and an unknown module or id is refused (exit 2)
+    repo = _fake_repo(tmp_path, "step(3.0, 2) == 1.5")
+    (repo / "checker" / "wrm" / "pgm.py").write_text("def g(a):\n    return a * 3\n")
+    script = [sys.executable, str(ROOT / "scripts" / "mutation.py"), "--repo", str(repo), "--package", "wrm"]
+
+    def listing(*extra):
+        proc = subprocess.run([*script, "--list", *extra], capture_output=True, text=True, timeout=300)
+        return proc.returncode, [ln.split("\t")[-1] for ln in proc.stdout.splitlines()], proc.stderr
+
+    rc, every, _ = listing()
+    assert rc == 0 and any(i.startswith("checker/wrm/pgm.py") for i in every)
+    rc, fgm_only, _ = listing("--module", "checker/wrm/fgm.py")
+    assert rc == 0 and fgm_only and all(i.startswith("checker/wrm/fgm.py:") for i in fgm_only)
+    seen = tmp_path / "seen.txt"
+    seen.write_text("\n".join(every[: len(every) // 2]) + "\n")
+    rc, rest, _ = listing("--exclude-from", str(seen))
+    assert rc == 0 and rest == every[len(every) // 2:]
+    rc, one, _ = listing("--mutant", every[-1])
+    assert rc == 0 and one == [every[-1]]
+    rc, _, err = listing("--module", "checker/wrm/nope.py")
+    assert rc == 2 and "--module checker/wrm/nope.py: not a module of package 'wrm'" in err
+    rc, _, err = listing("--mutant", "checker/wrm/fgm.py:99:0:x:y")
+    assert rc == 2 and "--mutant checker/wrm/fgm.py:99:0:x:y: no such mutant" in err
+    rc, _, err = listing("--mutant", every[0], "--exclude-from", str(seen))
+    assert rc == 2 and "excluded by --exclude-from" in err
+    proc = subprocess.run([*script, "--list", "--mutant", every[0], "--sample", "2"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2 and "exclusive" in proc.stderr

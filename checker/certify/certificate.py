@@ -75,7 +75,7 @@ from checker.tolerances import CERTIFY_GRAD_TOL, HESSIAN_REL_SLACK
 #: point: the estimate is a Rayleigh quotient computed in float64 (error ~1e-13 for O(1)
 #: Hessians); a bound loosened or broken by more than this is reported as an inconsistency.
 HESSIAN_ABS_SLACK = 1e-9
-from checker.validate import integer, one_of, positive, positive_int
+from checker.validate import boolean, integer, one_of, positive, positive_int
 
 __all__ = ["Certificate", "certify", "validate_model_data"]
 
@@ -128,6 +128,8 @@ class Certificate:
     allowance_max: float | None = None
     bnb_tol: float | None = None
     bnb_converged_fraction: float | None = None
+    #: True when the per-example fallback also used the linear (CROWN-style) loss bound
+    crown: bool = False
     steps_mean: float | None = None
     layers: tuple[Any, ...] = ()
     lzz_source: str = ""
@@ -203,7 +205,7 @@ class Certificate:
             "lzz_bound", "mu", "fraction_not_strongly_concave", "hessian_lambda_max_max",
             "inner_steps", "inner_converged", "max_grad_norm", "correction_mean", "lzz_source",
             "lzz_bound_tight", "argument", "method_fractions", "allowance_max", "bnb_tol", "bnb_converged_fraction",
-            "steps_mean")}
+            "crown", "steps_mean")}
         d["status"] = self.status
         d["statement"] = self.statement
         d["assumptions"] = list(self.assumptions)
@@ -351,6 +353,8 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
 
     gamma = positive("gamma", gamma)
     tol = positive("tol", tol)
+    sound, hessian, bnb, crown, progress = (boolean(k, v) for k, v in (
+        ("sound", sound), ("hessian", hessian), ("bnb", bnb), ("crown", crown), ("progress", progress)))
     max_steps = positive_int("max_steps", max_steps)
     hessian_iters = positive_int("hessian_iters", hessian_iters)
     batch_size = positive_int("batch_size", batch_size)
@@ -481,7 +485,7 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
                 from checker.certify.local import global_lipschitz
                 cached["g0"] = global_lipschitz(net)
             lb = local_bounds(net, x.detach().cpu().reshape(n, -1), y.cpu(), cat["z"].reshape(n, -1),
-                              gamma=gamma, bnb=bnb, tol=bnb_tol, global_g=cached["g0"], crown=bool(crown))
+                              gamma=gamma, bnb=bnb, tol=bnb_tol, global_g=cached["g0"], crown=crown)
         phi_upper = lb.phi_upper
         correction_mean = float((phi_upper - phi_lower).mean())
         lam = cat["lam"]
@@ -549,6 +553,7 @@ def certify(model, x, y, *, gamma: float, tol: float = CERTIFY_GRAD_TOL, max_ste
         bnb_tol=(BNB_TOL if bnb_tol is None else bnb_tol) if lb is not None and bnb else None,
         bnb_converged_fraction=None if lb is None or not bool((lb.method == 1).any()) else
         float(lb.bnb_converged[lb.method == 1].double().mean()),
+        crown=crown and lb is not None,
         steps_mean=float(cat["steps"].double().mean()),
         layers=smooth.layers,
         lzz_source=smooth.source, n_parameters=sum(p.numel() for p in model64.parameters()),

@@ -124,3 +124,39 @@ def test_sweep_certifies_the_training_split_once(model_path, tmp_path, capsys, m
     capsys.readouterr()
     assert rc == 0
     assert calls.count("train") == 1 and calls.count("test") >= 1
+
+
+def test_crown_flag_reaches_the_certificate_and_never_loosens_it(tmp_path, capsys):
+    # --crown adds the linear loss bound to the per-example fallback and keeps the smaller bound,
+    # so the sound mean can only go down; the JSON says which bound was used. Inputs of
+    # dimension 6 (> 3: no branch-and-bound) at a small gamma, so the fallback runs.
+    import numpy as np
+
+    model = random_smooth_net(seed=3, in_features=6, hidden=(8,), activation="tanh")
+    path = str(save_model(model, tmp_path / "m6.pt", meta={"note": "test"}))
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d6.npz", x=rng.normal(size=(40, 6)), y=rng.integers(0, 2, size=40))
+    runs = {}
+    for flag in ([], ["--crown"]):
+        rc = main(["certify", path, "--data", str(tmp_path / "d6.npz"), "--gamma", "0.02", "--n", "6",
+                   "--json", *flag])
+        assert rc == 0
+        runs[bool(flag)] = json.loads(capsys.readouterr().out)
+    plain, crown = runs[False], runs[True]
+    assert plain["crown"] is False and crown["crown"] is True
+    assert plain["sound"] and crown["sound"]
+    assert crown["method_fractions"]["fallback"] > 0  # the fallback ran, so crown was tried
+    assert crown["surrogate_mean"] <= plain["surrogate_mean"]
+
+
+@pytest.mark.parametrize("name,value", [("crown", "yes"), ("sound", 1), ("bnb", None), ("hessian", 0.0)])
+def test_flags_of_the_python_api_are_booleans_not_truthy_values(name, value):
+    import torch
+
+    from checker.certify import certify
+    from checker.errors import InvalidArgument
+
+    model = random_smooth_net(seed=0)
+    x, y = torch.zeros(2, 2, dtype=torch.float64), torch.tensor([0, 1])
+    with pytest.raises(InvalidArgument, match=f"{name}.*must be True or False"):
+        certify(model, x, y, gamma=1.0, **{name: value})

@@ -107,21 +107,39 @@ def coq_version(coqc: str) -> str:
     return _VERSION[coqc]
 
 
+def run_coqc(coqc: str, args: list[str], cwd: Path, seconds: float, *,
+             separate_stderr: bool = False) -> tuple[int, str, str]:
+    """Run ``coqc -q ARGS`` in ``cwd``; (return code, stdout, stderr), with stderr merged into
+    stdout (and ``""`` third) unless ``separate_stderr``. A run past ``seconds`` is
+    killed with its whole process group (return code 124): coqc's helpers (csdp, called by
+    ``psatz``) die with it. ``TMPDIR`` points into ``cwd``, so the helpers' scratch files
+    (csdp's ``sos*.dat-s``) go away with the caller's temporary folder instead of piling up
+    in the system's."""
+    env = dict(os.environ, TMPDIR=str(cwd))
+    proc = subprocess.Popen([coqc, "-q", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
+                            text=True, start_new_session=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=seconds)
+        return proc.returncode, out, err or ""
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return 124, (out or "") + f"\n(coqc killed after {seconds:g} s)", err or ""
+    except BaseException:  # Ctrl-C: reap the group before unwinding
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+
+
 def compile_file(coqc: str, text: str, seconds: float, *, name: str = "ck_file") -> tuple[int, str]:
     """Compile ``text`` with ``coqc`` in a fresh folder; (return code, stdout + stderr). A run
     past ``seconds`` is killed with its process group (return code 124)."""
     with tempfile.TemporaryDirectory(prefix="checker-coq-") as tmp:
         path = Path(tmp) / f"{name}.v"
         path.write_text(text, encoding="utf-8")
-        proc = subprocess.Popen([coqc, "-q", path.name], cwd=tmp, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            out, _ = proc.communicate(timeout=seconds)
-            return proc.returncode, out
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            return 124, (out or "") + f"\n(coqc killed after {seconds:g} s)"
+        rc, out, _ = run_coqc(coqc, [path.name], Path(tmp), seconds)
+        return rc, out
 
 
 def parse_assumptions(output: str) -> dict[str, list[str]]:

@@ -31,13 +31,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.audit.kernel.runner import FILE_BASE_SECONDS, coq_version, is_standard_axiom
+from checker.audit.kernel.runner import FILE_BASE_SECONDS, coq_version, is_standard_axiom, run_coqc
 from checker.audit.kernel.translate import coq_name
 
 __all__ = ["TheoremVerdict", "check_theorems", "coq_theorem_jobs", "axiom_owner"]
@@ -131,16 +130,15 @@ def _compile(coqc: str, path: Path, names: list[str], prelude: str) -> dict:
         (d / path.name).write_text(text + "\n" + "\n".join(tail) + "\n", encoding="utf-8")
         steps = ([["CheckerPrelude.v"]] if re.search(r"\bCheckerPrelude\b", text) else []) + [[path.name]]
         for step in steps:
-            try:
-                proc = subprocess.run([coqc, "-q", *step], cwd=d, capture_output=True, text=True,
-                                      timeout=THEOREM_FILE_SECONDS + FILE_BASE_SECONDS)
-            except subprocess.TimeoutExpired:
+            rc, out, err = run_coqc(coqc, step, d, THEOREM_FILE_SECONDS + FILE_BASE_SECONDS,
+                                    separate_stderr=True)
+            if rc == 124:
                 return {"rc": 124, "out": f"coqc ran past {THEOREM_FILE_SECONDS + FILE_BASE_SECONDS} s"}
-            if proc.returncode != 0:
-                out = proc.stdout + proc.stderr
-                err = out[out.find("Error:"):] if "Error:" in out else out
-                return {"rc": proc.returncode, "out": " ".join(err.split())[:400]}
-    return {"rc": 0, "out": proc.stdout}
+            if rc != 0:
+                both = out + err
+                msg = both[both.find("Error:"):] if "Error:" in both else both
+                return {"rc": rc, "out": " ".join(msg.split())[:400]}
+    return {"rc": 0, "out": out}
 
 
 def _parse(out: str) -> dict[str, dict]:

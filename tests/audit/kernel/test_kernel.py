@@ -472,3 +472,20 @@ def test_audit_init_template_shows_a_coq_proof_that_loads_when_uncommented(tmp_p
     (node,) = [n for o in load_outlines(outline_files([tmp_path / "demo.toml"])) for n in o.nodes
                if n.id == "demo.lemma.square"]
     assert node.coq_proof.strip() == "nra."
+
+
+@pytest.mark.skipif(COQC is None, reason="coqc is not installed")
+def test_coqc_helpers_leave_no_scratch_files_behind(tmp_path, monkeypatch):
+    # psatz calls csdp, which writes sos*.dat-s files into TMPDIR and never removes them; the
+    # runner points TMPDIR into its own temporary folder, so nothing is left in the system's
+    import tempfile
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    text = ("Require Import Reals Psatz.\nOpen Scope R_scope.\n"
+            "Lemma ck_sq (x y : R) : 0 <= x * x + y * y - 2 * x * y.\nProof. psatz R 2. Qed.\n")
+    rc, out = compile_file(COQC, text, 300)
+    assert rc == 0, out
+    assert list(system_tmp.iterdir()) == []
