@@ -600,3 +600,25 @@ def test_envelope_adds_the_papers_gamma_only_when_it_is_missing():
     assert [p.gamma for p in env.points] == [2.0, 4.0]  # present: not added again
     env = certificate_envelope(model, x, y, gammas=[2.0, 4.0], paper_gamma=3.0, max_steps=50)
     assert [p.gamma for p in env.points] == [2.0, 3.0, 4.0]  # missing: added in order
+
+
+def test_point_values_lower_bound_with_a_loss_below_the_smallest_float():
+    # At z = x with the true class ahead by 800, the loss log1p(exp(-800)) = 3.7e-348 underflows
+    # to 0 in float64 and the distance term is exactly 0: only the absolute allowances keep
+    # f_lo <= f(x) = loss (60 digits). A distance bound c_hi that subtracts TINY instead of
+    # adding it makes f_lo = (gamma - 1) TINY > f(x) for gamma > 1.
+    from checker.certify.bnb import point_values
+
+    mpmath.mp.dps = DPS
+    model = nn.Sequential(nn.Linear(2, 2)).double()
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.copy_(torch.tensor([800.0, 0.0]))
+    net = chain_net(model, (2,))
+    x = torch.tensor([[0.25, -0.5]], dtype=torch.float64)
+    y = torch.tensor([0])
+    exact = mpmath.log1p(mpmath.exp(-800))
+    assert 0 < exact < mpmath.mpf(5e-324)  # premise: below the smallest subnormal
+    for gamma in (2.0, 1e3):
+        f_lo, f_hi, *_ = point_values(net, x, x, y, gamma)
+        assert _mp(f_lo[0]) <= exact <= _mp(f_hi[0]), gamma
