@@ -622,3 +622,24 @@ def test_point_values_lower_bound_with_a_loss_below_the_smallest_float():
     for gamma in (2.0, 1e3):
         f_lo, f_hi, *_ = point_values(net, x, x, y, gamma)
         assert _mp(f_lo[0]) <= exact <= _mp(f_hi[0]), gamma
+
+
+def test_branch_and_bound_never_evaluates_more_boxes_per_level_than_its_budget():
+    # a level is split only while the next one fits max_active boxes (2^d children per box), so
+    # the boxes evaluated are at most iterations x max_active. The problem (f rising towards the
+    # disc's edge, as above) never converges to tol 1e-12: boxes straddling the circle stay, so
+    # the budget is what stops it.
+    model = nn.Sequential(nn.Linear(2, 2)).double()
+    with torch.no_grad():
+        c = 4.0 / math.sqrt(2.0)
+        model[0].weight.copy_(torch.tensor([[c, c], [0.0, 0.0]]))
+        model[0].bias.zero_()
+    net = chain_net(model, (2,))
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    y = torch.tensor([1])
+    l0 = torch.tensor([0.0], dtype=torch.float64)
+    for max_active in (8, 16):
+        r = branch_and_bound(net, x, y, gamma=0.01, radius=torch.tensor([1.0], dtype=torch.float64),
+                             lower=l0, tol=1e-12, max_iters=60, max_active=max_active)
+        assert not bool(r.converged[0]) and r.iterations < 60  # premise: stopped by the budget
+        assert r.boxes <= r.iterations * max_active, (max_active, r.boxes, r.iterations)
