@@ -43,6 +43,7 @@ from checker.birthday.pairs import (
     _F64_MAX,
     _as_data,
     _blocks,
+    _check_pair_count,
     _row_block,
     _search_closest,
     _sort_keep,
@@ -135,11 +136,7 @@ def closest_pairs_ray(x, *, k: int = 20, tile: int | None = None, screen: str = 
         raise InvalidArgument("num_cpus_per_task", num_cpus_per_task, "must be a number > 0")
     t = _as_data(x)
     n = t.shape[0]
-    if n < 2:
-        raise InvalidArgument("x.shape[0]", n, "must be >= 2 (a pair needs two samples)")
-    npairs = n * (n - 1) // 2
-    if k > npairs:
-        raise InvalidArgument("k", k, f"must be <= the number of pairs C({n},2)={npairs}")
+    _check_pair_count(n, k)
     _validate(t, _row_block(n, block))
     try:
         import ray

@@ -483,11 +483,7 @@ def closest_pairs(x, *, k: int = 20, exact: bool = True, block: int | None = Non
         return _closest_fast(as_matrix(x), k, _check_block(block))
     x = _as_data(x)
     n, d = x.shape
-    if n < 2:
-        raise InvalidArgument("x.shape[0]", n, "must be >= 2 (a pair needs two samples)")
-    npairs = n * (n - 1) // 2
-    if k > npairs:
-        raise InvalidArgument("k", k, f"must be <= the number of pairs C({n},2)={npairs}")
+    _check_pair_count(n, k)
     best_d, best_i, best_j, n_rec = _search_closest(x, k, _row_block(n, block), screen)
     return ClosestPairs(i=best_i.cpu().numpy(), j=best_j.cpu().numpy(),
                         squared=best_d.cpu().numpy(), exact=True, n_recomputed=n_rec)
@@ -551,14 +547,19 @@ def _search_closest(x: torch.Tensor, k: int, br: int, screen: str, split: int = 
     return best_d, best_i, best_j, n_rec
 
 
-def _closest_fast(x: torch.Tensor, k: int, bs: int) -> ClosestPairs:
-    """``exact=False``: the float64 fast form, clamped at 0 (inexact for near-duplicates)."""
-    n = x.shape[0]
+def _check_pair_count(n: int, k: int) -> None:
+    """Refuse fewer than 2 samples, or more closest pairs than the C(n, 2) there are."""
     if n < 2:
         raise InvalidArgument("x.shape[0]", n, "must be >= 2 (a pair needs two samples)")
     npairs = n * (n - 1) // 2
     if k > npairs:
         raise InvalidArgument("k", k, f"must be <= the number of pairs C({n},2)={npairs}")
+
+
+def _closest_fast(x: torch.Tensor, k: int, bs: int) -> ClosestPairs:
+    """``exact=False``: the float64 fast form, clamped at 0 (inexact for near-duplicates)."""
+    n = x.shape[0]
+    _check_pair_count(n, k)
     dev = x.device
     norms = (x * x).sum(1)
     best_d = torch.empty(0, dtype=torch.float64, device=dev)
