@@ -308,8 +308,9 @@ def test_strong_concavity_bound_is_its_derivation(inflated):
     close(L.strong_concavity_bound(f, gn, mu), [v + abs(v) * 8 * E + T for v in ref])
 
 
-@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, nn.Softplus, nn.ELU])
+@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, nn.Softplus, nn.ELU, lambda: nn.Softplus(beta=3.0)])
 def test_corollary4_and_global_lipschitz_are_their_recursions(inflated, act):
+    """Every activation; Softplus also with beta = 3 (its L1 = beta/4 scales with beta)."""
     net = P.chain_net(_mlp(act, widths=(3, 4, 4, 3)), (3,))
     up = 1 + 8 * E
     a, b_ = Fraction(1), Fraction(0)
@@ -412,7 +413,7 @@ def test_ball_box_and_point_values_are_their_derivations(inflated):
     close(lhi, Fl(enc.loss[1]))
 
 
-@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, nn.Softplus, nn.ELU])
+@pytest.mark.parametrize("act", [nn.Tanh, nn.Sigmoid, nn.Softplus, nn.ELU, lambda: nn.Softplus(beta=3.0)])
 def test_torch_evaluation_allowance_is_its_running_error_bound(inflated, act):
     net = P.chain_net(_mlp(act, widths=(3, 4, 4, 3), seed=1), (3,))
     z0 = dyadic(2, 3, seed=35)
@@ -750,9 +751,37 @@ def test_branch_and_bound_root_and_first_split_are_their_box_bounds(inflated, ga
     for max_iters in (1, 2, 3):
         res = B.branch_and_bound(net, x, y, gamma=gamma, radius=radius, lower=lower, tol=1e-12,
                                  max_iters=max_iters)
-        upper, best, scale = _bnb_ref(net, x, y, gamma, radius, Fraction(-100), 1e-12, max_iters)
+        upper, best, scale, count = _bnb_ref(net, x, y, gamma, radius, Fraction(-100), 1e-12, max_iters)
         close(res.lower, [best], [scale])
         close(res.upper, [upper], [scale])
+        assert res.boxes == count
+
+
+#: A coarser inflation for the ball test of branch-and-bound: its allowances (radius^2 up by 8u,
+#: distance^2 down by 2 gamma_{d+4}) must reach the grid of box distances, which are multiples
+#: of r/2^k: at u = 2^-6 the level-4 boxes at distance^2 18/16 r^2 (just outside the ball) are
+#: kept only through the allowances.
+EPS_COARSE = 2.0 ** -6
+
+
+def test_branch_and_bound_keeps_the_boxes_its_rounded_ball_test_keeps(inflated, monkeypatch):
+    import sys
+
+    me = sys.modules[__name__]
+    for mod in (P, L, B, CR):
+        monkeypatch.setattr(mod, "U", EPS_COARSE)
+    monkeypatch.setattr(me, "E", Fraction(EPS_COARSE))
+    net = P.chain_net(_mlp(nn.Tanh, widths=(2, 3, 3)), (2,))
+    x = dyadic(1, 2, seed=54)
+    y = torch.tensor([1])
+    radius = torch.tensor([0.5], dtype=torch.float64)
+    res = B.branch_and_bound(net, x, y, gamma=0.001, radius=radius, lower=torch.tensor([-100.0], dtype=torch.float64),
+                             tol=1e-12, max_iters=4)
+    upper, best, scale, count = _bnb_ref(net, x, y, 0.001, radius, Fraction(-100), 1e-12, 4)
+    assert res.boxes == count
+    # every level-4 box was kept (the corner ones, at distance^2 18/16 r^2, through the allowances)
+    assert count == 1 + 4 + 16 + 64
+    close(res.upper, [upper], [scale])
 
 
 def _bnb_ref(net, x, y, gamma, radius, lower, tol, max_iters):
@@ -762,7 +791,7 @@ def _bnb_ref(net, x, y, gamma, radius, lower, tol, max_iters):
     d = x.shape[1]
     r2 = F(radius[0]) ** 2 * (1 + 8 * E) + T
     boxes = [(x - radius[:, None], x + radius[:, None])]
-    best, done, active, scale = lower, None, None, Fraction(1)
+    best, done, active, scale, count = lower, None, None, Fraction(1), 0
     for it in range(1, max_iters + 1):
         bounded = []
         for blo, bhi in boxes:
@@ -773,6 +802,7 @@ def _bnb_ref(net, x, y, gamma, radius, lower, tol, max_iters):
                 scale = max(scale, sc)
         if not bounded:
             break
+        count += len(bounded)
         split = []
         for blo, bhi, ub in bounded:
             if ub > best:
@@ -791,7 +821,7 @@ def _bnb_ref(net, x, y, gamma, radius, lower, tol, max_iters):
             for corner in torch.cartesian_prod(*[torch.tensor([0, 1])] * d).reshape(-1, d).bool():
                 boxes.append((torch.where(corner, mid, blo), torch.where(corner, bhi, mid)))
     upper = max(v for v in (best, done, active) if v is not None)
-    return upper, best, scale
+    return upper, best, scale, count
 
 
 # -- the activation and cross-entropy enclosures: torch's nominal values, widened as derived -----------
@@ -1047,3 +1077,69 @@ def test_ball_of_a_convolutional_first_layer_is_its_derivation(inflated, pool):
         h_ = [a + r for a, r in zip(Fl(chi[i]), rad)]
         close(lo[i], [x - (abs(x) * 2 * E + T) for x in l_], [abs(x) + 1 for x in l_])
         close(hi[i], [x + (abs(x) * 2 * E + T) for x in h_], [abs(x) + 1 for x in h_])
+
+
+# -- structural facts the allowances rest on (at the true unit roundoff) --------------------------------
+
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3), (3, 1)])
+def test_convolution_term_counts_are_the_products_per_output(kernel):
+    """gamma_{n+2} of a convolution output needs n = the products summed for one output:
+    C_in * kh * kw forward, C_out * kh * kw for the transpose (one input collects at most that
+    many); checked against the explicit matrix's largest row and column counts."""
+    m = nn.Sequential(nn.Conv2d(2, 3, kernel, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(1, 2)).double()
+    out_hw = (5 - kernel[0] + 2 + 1) * (5 - kernel[1] + 2 + 1)
+    m[3] = nn.Linear(3 * out_hw, 2).double()
+    net = P.chain_net(m, (2, 5, 5))
+    _, W, _, meta = net.ops[0]
+    assert meta["n"] == 2 * kernel[0] * kernel[1] and meta["nt"] == 3 * kernel[0] * kernel[1]
+    A = P._conv_apply(torch.ones_like(W), meta, torch.eye(50, dtype=torch.float64)).T   # (n_out, n_in)
+    assert int((A != 0).sum(1).max()) <= meta["n"] and int((A != 0).sum(0).max()) <= meta["nt"]
+    assert int((A != 0).sum(1).max()) == meta["n"]     # an interior output uses every weight
+
+
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid"])
+def test_second_derivative_extremum_is_included_within_its_bracket(kind):
+    """x* (the argmin of sigma'' on x > 0; -x* the argmax) is known to within far less than
+    _BRACKET, so an interval that reaches within _BRACKET of it gets the same d2 bound as one
+    that contains it, and an interval that stops 2 _BRACKET short does not."""
+    xs = P._TANH_XSTAR if kind == "tanh" else P._SIGMOID_XSTAR
+    b = P._BRACKET
+    lo = torch.tensor([xs - 0.1, xs - 0.5, xs + b / 2, xs - 0.5, -xs - 0.1, -xs + b / 2, -xs - 0.5, -xs + 2 * b],
+                      dtype=torch.float64)
+    hi = torch.tensor([xs + 0.1, xs - b / 2, xs + 0.5, xs - 2 * b, -xs + 0.1, -xs + 0.5, -xs - b / 2, -xs + 0.5],
+                      dtype=torch.float64)
+    _, _, (d2lo, d2hi) = P.act_enclosure(kind, 1.0, lo, hi)
+    assert d2lo[1] == d2lo[0] and d2lo[2] == d2lo[0]           # the minimum at +x*, reached from either side
+    assert d2lo[3] > d2lo[0]                                   # stopped 2 brackets short
+    assert d2hi[5] == d2hi[4] and d2hi[6] == d2hi[4]           # the maximum at -x*
+    assert d2hi[7] < d2hi[4]
+    # the bracket is closed: intervals ending exactly at its edges (as computed) are included
+    lo = torch.tensor([xs - 0.5, xs + b, -xs - 0.5, -xs + b], dtype=torch.float64)
+    hi = torch.tensor([xs - b, xs + 0.5, -xs - b, -xs + 0.5], dtype=torch.float64)
+    _, _, (e2lo, e2hi) = P.act_enclosure(kind, 1.0, lo, hi)
+    assert e2lo[0] == d2lo[0] and e2lo[1] == d2lo[0]
+    assert e2hi[2] == d2hi[4] and e2hi[3] == d2hi[4]
+
+
+def test_dense_chains_get_jacobian_matrices_at_any_size(monkeypatch):
+    """JACOBIAN_MATRIX_LIMIT bounds only convolutional chains: a dense chain always gets the
+    entrywise Hessian enclosure (the curvature's tightest bounds need it)."""
+    net = P.chain_net(_mlp(nn.Tanh), (3,))
+    monkeypatch.setattr(P, "JACOBIAN_MATRIX_LIMIT", 0)
+    z = dyadic(2, 3, seed=65)
+    enc = P.enclose(net, *P.box_to_u1(net, z, z), torch.tensor([0, 1]), hessian=True)
+    assert enc.hess_u1 is not None and enc.hess_u1[0].shape == (2, 4, 4)
+    cnet = _one_act_net(True)
+    enc = P.enclose(cnet, *P.box_to_u1(cnet, z.new_zeros(2, 16), z.new_zeros(2, 16)), torch.tensor([0, 1]), hessian=True)
+    assert enc.hess_u1 is None and enc.lam_struct is not None
+
+
+def test_flatten_of_one_dimension_is_the_identity_and_partial_flattens_are_refused():
+    base = [nn.Conv2d(1, 2, 3, padding=1), nn.Tanh()]
+    tail = [nn.Flatten(), nn.Linear(32, 3)]
+    ref = P.chain_net(nn.Sequential(*base, *tail).double(), (1, 4, 4))
+    same = P.chain_net(nn.Sequential(*base, nn.Flatten(1, 1), *tail).double(), (1, 4, 4))
+    assert isinstance(ref, P.ChainNet) and isinstance(same, P.ChainNet)
+    assert [o[0] for o in same.ops] == [o[0] for o in ref.ops]
+    refused = P.chain_net(nn.Sequential(*base, nn.Flatten(2, 3), *tail).double(), (1, 4, 4))
+    assert isinstance(refused, str) and "Flatten(start_dim=2, end_dim=3)" in refused
