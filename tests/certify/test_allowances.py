@@ -1143,3 +1143,14 @@ def test_flatten_of_one_dimension_is_the_identity_and_partial_flattens_are_refus
     assert [o[0] for o in same.ops] == [o[0] for o in ref.ops]
     refused = P.chain_net(nn.Sequential(*base, nn.Flatten(2, 3), *tail).double(), (1, 4, 4))
     assert isinstance(refused, str) and "Flatten(start_dim=2, end_dim=3)" in refused
+
+
+def test_branch_and_bound_runs_up_to_its_dimension_limit_and_not_beyond():
+    """bnb.MAX_DIM is inclusive: a 3-input network (d = MAX_DIM) gets branch-and-bound when the
+    bound is loose, a 4-input one does not."""
+    assert B.MAX_DIM == 3
+    for d, expect in ((3, True), (4, False)):
+        net = P.chain_net(_mlp(nn.Tanh, widths=(d, 4, 3), seed=2), (d,))
+        x = dyadic(2, d, seed=66)
+        lb = L.local_bounds(net, x, torch.tensor([0, 1]), x, gamma=0.3, bnb=True, tol=1e-6, bnb_max_iters=2)
+        assert (lb.bnb_boxes > 0) is expect, (d, lb.bnb_boxes)

@@ -76,3 +76,26 @@ def test_plotted_lines_are_the_envelope_the_paper_line_and_the_attacks(tmp_path,
     xs, ys = seen["worst case found by attacks"]
     assert xs == [w.rho for w in env.worst_cases] and ys == [w.loss for w in env.worst_cases]
     assert not any("estimates" in k for k in seen)   # every value here is sound
+
+
+def test_plotted_estimates_are_the_estimate_line(tmp_path, monkeypatch):
+    """With gammas below L_zz/2 (Corollary 4 alone gives estimates there) the figure draws the
+    estimates as their own dotted line, read back from the axes."""
+    import matplotlib.figure
+
+    model, x, y = _case()
+    lzz = network_smoothness(model, (2,)).lzz_bound
+    env = certificate_envelope(model, x, y, gammas=[lzz / 8, lzz], method="global")
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def capture(fig, *a, **k):
+        for line in fig.axes[0].lines:
+            seen[line.get_label()] = (list(line.get_xdata()), list(line.get_ydata()), line.get_linestyle())
+        return real(fig, *a, **k)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
+    plot_envelope(env, tmp_path / "e.png")
+    xs, ys, style = seen["estimates only (not a certificate)"]
+    assert style == ":" and ys == [env.estimate_at(r) for r in xs] and ys[1] is not None
+    xs, ys, style = seen["sound certificate (envelope over gamma)"]
+    assert style == "-" and ys == [env.at(r) for r in xs]

@@ -659,3 +659,23 @@ def test_sweep_cache_keeps_the_local_argument():
     a = certify(_lin(), x, y, gamma=1.0, inner_steps=1, step_size=0.1, hessian=False, bnb=False)
     b = certify(_lin(), x, y, gamma=0.25, inner_steps=1, step_size=0.1, hessian=False, bnb=False)
     assert a.argument == b.argument == "local" and a.sound and b.sound
+
+
+def test_a_custom_loss_call_does_not_change_a_later_cross_entropy_certificate():
+    """The sweep cache is keyed by model, data, seed and architecture, not by loss_fn: a call
+    with a custom loss (which gets no sound local argument) must not leave a cached "no chain
+    network" behind, or the next cross-entropy call on the same model would fall back to the
+    global argument."""
+    x, y = _data(3)
+    cc._SWEEP_CACHE.clear()
+    fresh = certify(_lin(), x, y, gamma=1.0, inner_steps=2, step_size=0.1, hessian=False, bnb=False)
+    assert fresh.argument == "local"
+    cc._SWEEP_CACHE.clear()
+
+    def ce(logits, yy):
+        return nn.functional.cross_entropy(logits, yy, reduction="none")
+    certify(_lin(), x, y, gamma=1.0, inner_steps=2, step_size=0.1, hessian=False, bnb=False, loss_fn=ce)
+    after = certify(_lin(), x, y, gamma=1.0, inner_steps=2, step_size=0.1, hessian=False, bnb=False)
+    cc._SWEEP_CACHE.clear()
+    assert after.argument == "local" and after.sound
+    assert torch.equal(after.phi_upper, fresh.phi_upper)
