@@ -247,7 +247,7 @@ def operator_norm_power_iteration(apply, shape, *, iters: int = 50, generator=No
             est = float(av.detach().norm())
             if est == 0.0:
                 return 0.0
-            (atav,) = torch.autograd.grad(av, vv, grad_outputs=av)   # A^T A v (a vector-Jacobian product)
+            (atav,) = torch.autograd.grad(av, vv, grad_outputs=av.detach())   # A^T A v (a vector-Jacobian product)
         nrm = atav.norm()
         if float(nrm) == 0.0:
             return est
