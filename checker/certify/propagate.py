@@ -262,7 +262,7 @@ def chain_net(model, input_shape) -> ChainNet | str:
                 # fl(1/k^2) is within u of 1/k^2 relative (exact when k^2 is a power of two)
                 wrel = 0.0 if (k[0] * k[1]) & (k[0] * k[1] - 1) == 0 else 2 * U
             with torch.no_grad():
-                out_shape = tuple(nn.functional.conv2d(torch.zeros(1, *shape, dtype=torch.float64), w,
+                out_shape = tuple(nn.functional.conv2d(torch.zeros(shape, dtype=torch.float64)[None], w,
                                                        None, stride, padding, dilation).shape[1:])
             if min(out_shape) < 1:
                 return f"layer {i} ({t.__name__}) has an empty output for an input of shape {shape}"

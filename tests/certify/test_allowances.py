@@ -1042,9 +1042,10 @@ def test_convolution_norm_is_the_smallest_of_its_three_bounds(inflated, monkeypa
 
 
 def test_average_pooling_weight_allowance_is_one_rounding_of_its_reciprocal(inflated):
-    for k, exact in ((2, True), (3, False)):
-        m = nn.Sequential(nn.AvgPool2d(k), nn.Flatten(), nn.Linear(4 if k == 2 else 1, 2)).double()
-        net = P.chain_net(m, (1, 4, 4) if k == 2 else (1, 3, 3))
+    for k, exact in ((1, True), (2, True), (3, False), (4, True), ((2, 1), True), ((1, 2), True), ((2, 3), False)):
+        kh, kw = (k, k) if isinstance(k, int) else k
+        m = nn.Sequential(nn.AvgPool2d(k), nn.Flatten(), nn.Linear(144 // (kh * kw), 2)).double()
+        net = P.chain_net(m, (1, 12, 12))
         op = net.ops[0]
         assert op[0] == "conv"
         # fl(1/k^2) is exact for k^2 a power of two, else within one rounding (2u covers it)
@@ -1154,3 +1155,42 @@ def test_branch_and_bound_runs_up_to_its_dimension_limit_and_not_beyond():
         x = dyadic(2, d, seed=66)
         lb = L.local_bounds(net, x, torch.tensor([0, 1]), x, gamma=0.3, bnb=True, tol=1e-6, bnb_max_iters=2)
         assert (lb.bnb_boxes > 0) is expect, (d, lb.bnb_boxes)
+
+
+def test_branch_and_bound_with_a_zero_radius_bounds_the_data_point():
+    """A zero radius (the maximiser is x itself) keeps the one-point box: its squared radius is
+    rounded up by TINY, so the distance 0 passes the ball test, and the bound is the point's."""
+    net = P.chain_net(_mlp(nn.Tanh, widths=(2, 3, 3)), (2,))
+    x = dyadic(1, 2, seed=67)
+    y = torch.tensor([2])
+    res = B.branch_and_bound(net, x, y, gamma=1.0, radius=torch.zeros(1, dtype=torch.float64),
+                             lower=torch.tensor([-100.0], dtype=torch.float64), tol=1e-9, max_iters=3)
+    f_lo, f_hi, *_ = B.point_values(net, x, x, y, 1.0)
+    assert res.boxes == 1 and bool(res.converged[0])
+    assert float(res.lower[0]) == float(f_lo[0]) and float(f_lo[0]) <= float(res.upper[0]) <= float(f_hi[0]) + 1e-9
+
+
+def test_branch_and_bound_with_no_iterations_gives_no_bound():
+    """max_iters = 0 evaluates no box: the result is +inf and not converged, never the lower value."""
+    net = P.chain_net(_mlp(nn.Tanh, widths=(2, 3, 3)), (2,))
+    x = dyadic(2, 2, seed=68)
+    res = B.branch_and_bound(net, x, torch.tensor([0, 1]), gamma=1.0, radius=torch.full((2,), 0.5, dtype=torch.float64),
+                             lower=torch.zeros(2, dtype=torch.float64), max_iters=0)
+    assert res.boxes == 0 and res.iterations == 0
+    assert not bool(res.converged.any()) and bool(torch.isinf(res.upper).all())
+
+
+def test_the_entrywise_curvature_bounds_are_used_up_to_their_dimension_limit(monkeypatch):
+    """DENSE_HESSIAN_DIM is inclusive: at d = DENSE_HESSIAN_DIM the curvature bound also takes the
+    entrywise enclosure of W1^T K W1 (two calls of hess_z), above it only the norm bounds."""
+    calls = []
+    real = L.hess_z
+    monkeypatch.setattr(L, "hess_z", lambda net, K: calls.append(1) or real(net, K))
+    for d, expect in ((L.DENSE_HESSIAN_DIM, 2), (L.DENSE_HESSIAN_DIM + 1, 0)):
+        torch.manual_seed(4)
+        net = P.chain_net(nn.Sequential(nn.Linear(d, 2), nn.Tanh(), nn.Linear(2, 2)).double(), (d,))
+        z = torch.zeros(1, d, dtype=torch.float64)
+        enc = P.enclose(net, *P.box_to_u1(net, z, z), torch.tensor([0]), hessian=True)
+        calls.clear()
+        L._curvature(net, enc)
+        assert len(calls) == expect, (d, calls)
