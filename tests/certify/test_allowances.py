@@ -373,6 +373,17 @@ def test_lambda_max_of_one_and_two_dimensional_boxes_is_the_vertex_formula(infla
     close(out, ref, [abs(r) + 4 for r in ref])
 
 
+def _check_ball_box(lo, hi, clo, chi, radius, rown):
+    """The ball's box: the centre's enclosure [clo, chi] widened by radius * ||row|| (each row norm
+    rounded up by the caller's factor) times (1 + 2u), then outward by 2u + TINY."""
+    for i in range(radius.shape[0]):
+        rad = [F(radius[i]) * rn * (1 + 2 * E) for rn in rown]
+        l_ = [a - r for a, r in zip(Fl(clo[i]), rad)]
+        h_ = [a + r for a, r in zip(Fl(chi[i]), rad)]
+        close(lo[i], [x - (abs(x) * 2 * E + T) for x in l_], [abs(x) + 1 for x in l_])
+        close(hi[i], [x + (abs(x) * 2 * E + T) for x in h_], [abs(x) + 1 for x in h_])
+
+
 def test_ball_box_and_point_values_are_their_derivations(inflated):
     net = P.chain_net(_mlp(nn.Tanh), (3,))
     z0 = dyadic(2, 3, seed=32)
@@ -381,12 +392,7 @@ def test_ball_box_and_point_values_are_their_derivations(inflated):
     W = net.ops[0][1]
     clo, chi = P.op_forward(net.ops[0], z0, z0)
     rown = [Fraction(math.sqrt(float(sum(F(w) ** 2 for w in row)))) * (1 + g(3 + 4)) for row in W]
-    for i in range(2):
-        rad = [F(radius[i]) * rn * (1 + 2 * E) for rn in rown]
-        l_ = [a - r for a, r in zip(Fl(clo[i]), rad)]
-        h_ = [a + r for a, r in zip(Fl(chi[i]), rad)]
-        close(lo[i], [x - (abs(x) * 2 * E + T) for x in l_], [abs(x) + 1 for x in l_])
-        close(hi[i], [x + (abs(x) * 2 * E + T) for x in h_], [abs(x) + 1 for x in h_])
+    _check_ball_box(lo, hi, clo, chi, radius, rown)
     # point values: f = l - gamma ||z - x||^2 with the transport cost's and the sum's allowances
     x = dyadic(2, 3, seed=33)
     z = x + dyadic(2, 3, seed=34)
@@ -1072,12 +1078,7 @@ def test_ball_of_a_convolutional_first_layer_is_its_derivation(inflated, pool):
     for ch in range(W.shape[0]):
         sq = sum(F(w) ** 2 for w in W[ch].reshape(-1))
         rown += [Fraction(math.sqrt(float(sq))) * (1 + g(meta["n"] + 4)) * (1 + F(meta["wrel"]))] * hw
-    for i in range(2):
-        rad = [F(radius[i]) * rn * (1 + 2 * E) for rn in rown]
-        l_ = [a - r for a, r in zip(Fl(clo[i]), rad)]
-        h_ = [a + r for a, r in zip(Fl(chi[i]), rad)]
-        close(lo[i], [x - (abs(x) * 2 * E + T) for x in l_], [abs(x) + 1 for x in l_])
-        close(hi[i], [x + (abs(x) * 2 * E + T) for x in h_], [abs(x) + 1 for x in h_])
+    _check_ball_box(lo, hi, clo, chi, radius, rown)
 
 
 # -- structural facts the allowances rest on (at the true unit roundoff) --------------------------------
