@@ -566,12 +566,18 @@ def test_shell_bound_is_the_shell_integral_of_its_gradient_bounds(inflated):
     x = dyadic(2, 3, seed=50)
     y = torch.tensor([1, 0])
     R = torch.tensor([8.0, 0.5], dtype=torch.float64)
-    l0_hi = P.enclose(net, *P.box_to_u1(net, x, x), y, hessian=False).loss[1]   # an upper bound of l(x)
+    l_x = P.enclose(net, *P.box_to_u1(net, x, x), y, hessian=False).loss[1]   # an upper bound of l(x)
     shells = 4
     deciders = set()
-    for gamma, g_cap, crown in ((1.5, None, False), (0.02, None, False),
-                                (0.02, torch.tensor([1e9, 0.125], dtype=torch.float64), False),
-                                (1.5, None, True), (0.02, None, True)):
+    # (gamma, Lipschitz cap, crown, offset of l0_hi): l0_hi + 1 (a loose upper bound of l(x))
+    # makes the range bound's clamp at 0 act; l0_hi - 5 (below l(x): the formula is pinned, not the
+    # premise) keeps the range bound out of the way, so the gradient model's value at the inner
+    # end of a shell that lies beyond the vertex is seen
+    for gamma, g_cap, crown, off in ((1.5, None, False, 0.0), (0.02, None, False, 0.0),
+                                     (0.02, torch.tensor([1e9, 0.125], dtype=torch.float64), False, 0.0),
+                                     (1.5, None, True, 0.0), (0.02, None, True, 0.0),
+                                     (0.02, None, False, 1.0), (0.1, None, False, -5.0)):
+        l0_hi = l_x + off
         out = L.shell_bound(net, x, y, R, gamma=gamma, l0_hi=l0_hi, shells=shells, g_cap=g_cap, crown=crown)
         up, G_ = 1 + 16 * E, F(gamma)
         for i in range(2):
@@ -630,15 +636,23 @@ def test_shell_bound_is_the_shell_integral_of_its_gradient_bounds(inflated):
     (3, 0.05, 8, "fallback"),
     (0, 1.0, "edge-in", "fallback"),  # the ascent point 12u inside the rounded-down radius^2 (1 - 8u) R^2
     (0, 1.0, "edge-out", "local"), # 4u outside it: the data point is used
+    (0, 0.005, "flat", "fallback"), # a flatter loss (last layer / 4): the loss rise, below 1, sets the radius
 ])
 def test_local_bounds_compose_their_parts_with_their_allowances(inflated, shells, gamma, zdiv, expect):
     """local_bounds from its parts (point values, curvature, radius, shells, the evaluation
     allowance), each combination of its allowances restated; the test checks which bound
     decides, so the allowances of the deciding one are seen."""
-    net = P.chain_net(_mlp(nn.Tanh, widths=(2, 3, 3)), (2,))
+    model = _mlp(nn.Tanh, widths=(2, 3, 3))
+    if zdiv == "flat":
+        with torch.no_grad():
+            model[-1].weight.div_(4)
+            model[-1].bias.div_(4)
+    net = P.chain_net(model, (2,))
     x = dyadic(3, 2, seed=52)
     y = torch.tensor([0, 1, 2])
-    if isinstance(zdiv, str):
+    if zdiv == "flat":
+        z_hat = x + dyadic(3, 2, seed=53) / 8
+    elif isinstance(zdiv, str):
         R0 = L.local_bounds(net, x, y, x, gamma=gamma, bnb=False, shells=shells).radius   # R does not depend on z_hat
         k = 12 if zdiv == "edge-in" else 4
         ratio = float((1 - k * E) / (1 + 2 * g(2 + 4)))
@@ -652,6 +666,7 @@ def test_local_bounds_compose_their_parts_with_their_allowances(inflated, shells
     # the radius: R0 = G0/gamma, then R <- min(R, min(G/gamma, sqrt(rise/gamma)(1 + 4u))(1 + 4u) + TINY)
     R = [g0 / G_ * (1 + 4 * E) + T] * 3
     Gs = [g0] * 3
+    rise_decided = False
     pv = B.point_values(net, torch.cat([z_hat, x]), torch.cat([x, x]), torch.cat([y, y]), gamma)
     lx_lo = pv[4][3:]
     for _ in range(L.RADIUS_ITERS):
@@ -664,12 +679,15 @@ def test_local_bounds_compose_their_parts_with_their_allowances(inflated, shells
             rise = max(F(enc.loss[1][i]) - F(lx_lo[i]), Fraction(0)) * (1 + 4 * E) + T
             sq = Fraction(math.sqrt(float(rise / G_))) * (1 + 4 * E)
             Rk.append(min(Gk / G_, sq) * (1 + 4 * E) + T)
+            if sq < Gk / G_ and rise < 1:
+                rise_decided = True
             Gs[i] = Gk
         stop = all(rk >= r * (1 - Fraction(L.RADIUS_REL_STOP)) for rk, r in zip(Rk, R))
         R = [min(r, rk) for r, rk in zip(R, Rk)]
         if stop:
             break
     close(lb.radius, R, [r * 64 for r in R])
+    assert rise_decided == (zdiv == "flat")
     # mu = 2 gamma - L, rounded down
     for i in range(3):
         mu = 2 * G_ - F(lb.curvature[i])
@@ -710,7 +728,7 @@ def test_local_bounds_compose_their_parts_with_their_allowances(inflated, shells
     assert methods == {"mixed": {0, 2}, "fallback": {2}, "local": {0}}[expect], methods
     if expect == "mixed" and not isinstance(zdiv, str):
         assert set(inballs) == {True, False}
-    if isinstance(zdiv, str):
+    if zdiv in ("edge-in", "edge-out"):
         assert set(inballs) == {zdiv == "edge-in"}
 
 
@@ -1134,6 +1152,14 @@ def test_dense_chains_get_jacobian_matrices_at_any_size(monkeypatch):
     cnet = _one_act_net(True)
     enc = P.enclose(cnet, *P.box_to_u1(cnet, z.new_zeros(2, 16), z.new_zeros(2, 16)), torch.tensor([0, 1]), hessian=True)
     assert enc.hess_u1 is None and enc.lam_struct is not None
+    # a convolutional chain gets them while B * n1 * (its widest layer) fits the limit, inclusive
+    n1 = math.prod(cnet.ops[0][3]["out_shape"])
+    widest = max(o[1].shape[0] if o[0] == "linear" else math.prod(o[3]["out_shape"]) for o in cnet.ops if o[0] != "act")
+    for limit, has in ((2 * n1 * widest, True), (2 * n1 * widest - 1, False)):
+        monkeypatch.setattr(P, "JACOBIAN_MATRIX_LIMIT", limit)
+        enc = P.enclose(cnet, *P.box_to_u1(cnet, z.new_zeros(2, 16), z.new_zeros(2, 16)), torch.tensor([0, 1]),
+                        hessian=True)
+        assert (enc.hess_u1 is not None) is has, limit
 
 
 def test_flatten_of_one_dimension_is_the_identity_and_partial_flattens_are_refused():
