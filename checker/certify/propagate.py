@@ -523,7 +523,7 @@ def _act_funcs(kind, beta):
 
     if kind == "elu":
         def f(x):
-            return torch.where(x > 0, x, torch.expm1(torch.clamp(x, max=0.0)))
+            return torch.where(x > 0, x, torch.expm1(torch.clamp(x, max=0.0)))  # pragma: no mutate[cmp:Gt->GtE -> (x >= 0)]: at x = +-0 both branches give x itself (expm1(+-0) = +-0)
 
         def d1(x):
             return torch.where(x > 0, torch.ones_like(x), torch.exp(torch.clamp(x, max=0.0)))
@@ -579,7 +579,7 @@ def act_enclosure(kind: str, beta: float, lo, hi):
         if kind == "softplus":  # sigmoid(beta x) is increasing
             d1lo, d1hi = a, b
         else:
-            d1hi = torch.where((lo <= 0) & (hi >= 0), torch.full_like(a, top), torch.maximum(a, b))
+            d1hi = torch.where((lo <= 0) & (hi >= 0), torch.full_like(a, top), torch.maximum(a, b))  # pragma: no mutate[cmp:LtE->Lt -> (lo < 0)]: at lo = 0 the maximum of d1 on [0, hi] is d1(0), which equals top exactly in float64 (1 - tanh(0)^2 = 1, s(0)(1 - s(0)) = 0.25)
     d1lo = d1lo - _fw(d1lo, abs_=ACT_ABS * scale)
     d1hi = d1hi + _fw(d1hi, abs_=ACT_ABS * scale)
     if kind == "elu":
@@ -706,7 +706,7 @@ def enclose(net: ChainNet, u1lo, u1hi, y, *, hessian: bool = True) -> Enclosure:
     lo, hi = u1lo, u1hi
     jn = torch.ones(B, dtype=lo.dtype)  # running upper bound on ||J|| (product of norms)
     jnorms = []
-    widths = [op[1].shape[0] if op[0] == "linear" else math.prod(op[3]["out_shape"]) if op[0] == "conv"
+    widths = [op[1].shape[0] if op[0] == "linear" else math.prod(op[3]["out_shape"]) if op[0] == "conv"  # pragma: no mutate[const:int+1 -> 2]: op[2] is the linear op's bias, always a tensor of the output size, so shape[0] is the same
               else math.prod(op[3]) for op in net.ops if op[0] != "act"]
     mats = hessian and (net.dense or B * n1 * max(widths) <= JACOBIAN_MATRIX_LIMIT)
     if mats:
@@ -730,7 +730,7 @@ def enclose(net: ChainNet, u1lo, u1hi, y, *, hessian: bool = True) -> Enclosure:
                 jnorms.append(torch.minimum(jn, _schur_norm(Jlo, Jhi)) if mats else jn)
                 if mats:
                     Jlo, Jhi = _mul(d1[0][:, :, None], d1[1][:, :, None], Jlo, Jhi)
-                jn = jn * torch.maximum(d1[0].abs(), d1[1].abs()).max(1).values * (1 + 4 * U)
+                jn = jn * torch.maximum(d1[0].abs(), d1[1].abs()).max(1).values * (1 + 4 * U)  # pragma: no mutate[const:int+1 -> 1]: every accepted activation has sigma >= 0 as computed, so |d1_lo| <= d1_hi (both carry the same absolute allowance)
             back.append(("act", d1))
             lo, hi = vlo, vhi
     (llo, lhi), (glo, ghi), (Hlo, Hhi) = _ce_enclosure(lo, hi, y)
@@ -832,11 +832,10 @@ def sym_lambda_max_upper(lo, hi):
         # tests/certify/test_mutation_kills.py); hypot is within 1 ulp at every scale
         val = (a + c) * 0.5 + torch.hypot(h, b)
         return val + (a.abs() + c.abs() + b.abs()) * (16 * U) + TINY
-    c = (lo + hi) * 0.5
-    R = torch.maximum(hi - c, c - lo) * (1 + 4 * U)
-    R = torch.maximum(R, R.transpose(1, 2))
-    Hs = (c + c.transpose(1, 2)) * 0.5
-    R = R + (Hs - c).abs() * (1 + 4 * U) + TINY   # symmetrising moved the centre
+    # lo and hi are symmetric bitwise (intersected with their transposes above), so the centre
+    # H_s is too and the radius R >= |H - H_s| is symmetric: no symmetrisation is needed
+    Hs = (lo + hi) * 0.5
+    R = torch.maximum(hi - Hs, Hs - lo) * (1 + 4 * U) + TINY
     r_norm = _up(R.sum(2).max(1).values, m)      # ||R||_2 <= max row sum (R >= 0, symmetric)
     finite = torch.isfinite(Hs).all(dim=(1, 2)) & torch.isfinite(R).all(dim=(1, 2))
     Hs_safe = torch.where(finite[:, None, None], Hs, torch.zeros_like(Hs))

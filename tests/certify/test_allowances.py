@@ -515,11 +515,10 @@ def _sym_lambda_ref(lo, hi):
     Lo, Hi = Fl(lo), Fl(hi)
     Lo = [[max(Lo[i][j], Lo[j][i]) for j in range(m)] for i in range(m)]
     Hi = [[min(Hi[i][j], Hi[j][i]) for j in range(m)] for i in range(m)]
-    c = [[(Lo[i][j] + Hi[i][j]) / 2 for j in range(m)] for i in range(m)]
-    R = [[max(Hi[i][j] - c[i][j], c[i][j] - Lo[i][j]) * (1 + 4 * E) for j in range(m)] for i in range(m)]
-    R = [[max(R[i][j], R[j][i]) for j in range(m)] for i in range(m)]
-    Hs = [[(c[i][j] + c[j][i]) / 2 for j in range(m)] for i in range(m)]
-    R = [[R[i][j] + abs(Hs[i][j] - c[i][j]) * (1 + 4 * E) + T for j in range(m)] for i in range(m)]
+    # the intersected box is symmetric, so its centre is the symmetric centre H_s
+    Hs = [[(Lo[i][j] + Hi[i][j]) / 2 for j in range(m)] for i in range(m)]
+    assert all(Hs[i][j] == Hs[j][i] for i in range(m) for j in range(m))
+    R = [[max(Hi[i][j] - Hs[i][j], Hs[i][j] - Lo[i][j]) * (1 + 4 * E) + T for j in range(m)] for i in range(m)]
 
     def up(v, n=1):
         return v + abs(v) * 2 * g(n + 2) + T
