@@ -1220,3 +1220,25 @@ def test_the_entrywise_curvature_bounds_are_used_up_to_their_dimension_limit(mon
         calls.clear()
         L._curvature(net, enc)
         assert len(calls) == expect, (d, calls)
+
+
+@pytest.mark.parametrize("pad", [(1, 1, 2, 2), (1, 0, 1, 1), (1, 1, 0, 1), (2, 0, 0, 2)])
+def test_zero_padding_then_convolution_is_the_models_function(pad):
+    """ZeroPad2d followed by an unpadded Conv2d is merged into one padded convolution only when
+    the padding is symmetric on both axes (a Conv2d pads symmetrically); otherwise the pad stays
+    its own op. Either way the chain computes the model: its point enclosure of the loss holds
+    torch's value."""
+    torch.manual_seed(11)
+    conv = nn.Conv2d(1, 2, 3)
+    oh, ow = 5 + pad[2] + pad[3] - 2, 5 + pad[0] + pad[1] - 2
+    m = nn.Sequential(nn.ZeroPad2d(pad), conv, nn.Tanh(), nn.Flatten(), nn.Linear(2 * oh * ow, 3)).double()
+    net = P.chain_net(m, (1, 5, 5))
+    assert isinstance(net, P.ChainNet)
+    merged = pad[0] == pad[1] and pad[2] == pad[3]
+    assert ("pad" in [o[0] for o in net.ops]) is not merged
+    z = torch.randn(4, 25, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 0])
+    enc = P.enclose(net, *P.box_to_u1(net, z, z), y, hessian=False)
+    loss = nn.functional.cross_entropy(m(z.reshape(4, 1, 5, 5)), y, reduction="none")
+    assert bool((enc.loss[0] <= loss).all() and (loss <= enc.loss[1]).all())
+    assert float((enc.loss[1] - enc.loss[0]).max()) < 1e-9
