@@ -234,7 +234,7 @@ def test_interval_matrix_products_are_their_derivations(inflated):
         close(olo[i], ew(lambda o, t: (o - t) - (abs(o - t) * 2 * E + T), oc, tot), mag)
         close(ohi[i], ew(lambda o, t: (o + t) + (abs(o + t) * 2 * E + T), oc, tot), mag)
     # _mul: the corners' min and max, widened by 4u + TINY
-    alo, ahi = dyadic(6, seed=15), None
+    alo = dyadic(6, seed=15)
     ahi = alo + dyadic(6, seed=16, lo=0, hi=4)
     blo = dyadic(6, seed=17)
     bhi = blo + dyadic(6, seed=18, lo=0, hi=4)
@@ -269,7 +269,6 @@ def test_convolution_enclosure_is_its_derivation(inflated, transpose):
     ocf = apply(W, meta, c)
     n = meta["nt"] if transpose else meta["n"]
     for i in range(2):
-        rr = [x * (1 + 4 * E) for x in Fl(r[i])]
         # the radius and |W||c| products: exact Fractions of the float results (each a short sum of
         # dyadic products, exact in float64 too), times the radius factor
         orad = [F(v) * (1 + 4 * E) for v in apply(W, meta, r[i:i + 1], absw=True)[0]]
@@ -284,7 +283,6 @@ def test_convolution_enclosure_is_its_derivation(inflated, transpose):
         tot = [(o + (2 * g(n + 2) + wrel) * m) * (1 + 4 * E) + T for o, m in zip(orad, mag)]
         close(olo[i], [(o - t) - (abs(o - t) * 2 * E + T) for o, t in zip(oc, tot)], mag)
         close(ohi[i], [(o + t) + (abs(o + t) * 2 * E + T) for o, t in zip(oc, tot)], mag)
-    del rr
 
 
 # -- bounds built from the primitives ----------------------------------------------------------------
@@ -363,7 +361,7 @@ def test_lambda_max_of_one_and_two_dimensional_boxes_is_the_vertex_formula(infla
     out = P.sym_lambda_max_upper(lo, hi)
     ref = []
     for i in range(4):
-        a, c = F(min(hi[i, 0, 0], hi[i, 0, 0])), F(hi[i, 1, 1])
+        a, c = F(hi[i, 0, 0]), F(hi[i, 1, 1])
         l01 = max(F(lo[i, 0, 1]), F(lo[i, 1, 0]))
         h01 = min(F(hi[i, 0, 1]), F(hi[i, 1, 0]))
         bb = max(abs(l01), abs(h01))
@@ -470,7 +468,7 @@ def test_an_allowance_moved_by_one_unit_is_seen(inflated, monkeypatch):
     W, b = dyadic(5, 4, seed=6), dyadic(5, seed=7)
     rlo, rhi, mag = _lin_ref(lo, hi, W, b)
     real = P._cr
-    monkeypatch.setattr(P, "_cr", lambda lo_, hi_: (real(lo_, hi_)[0], real(lo_, hi_)[1] * (1 + EPS) / (1 + 4 * EPS) * (1 + 5 * EPS) / (1 + EPS)))
+    monkeypatch.setattr(P, "_cr", lambda lo_, hi_: (real(lo_, hi_)[0], real(lo_, hi_)[1] / (1 + 4 * EPS) * (1 + 5 * EPS)))
     with pytest.raises(AssertionError, match="differs from the derivation"):
         close(P._lin(lo, hi, W, b)[1], rhi, mag)
     monkeypatch.setattr(P, "_cr", real)

@@ -51,41 +51,11 @@ def test_default_gammas():
     assert g == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
 
 
-def test_plotted_lines_are_the_envelope_the_paper_line_and_the_attacks(tmp_path, monkeypatch):
-    """The figure draws what it labels: every line's data is read back from the axes before
-    saving and compared with the envelope's own values (a wrong line would still make a PNG)."""
+def _plotted_lines(env, path, monkeypatch) -> dict:
+    """label -> (x data, y data, line style) of every line plot_envelope draws, read back from
+    the axes just before the figure is saved."""
     import matplotlib.figure
 
-    model, x, y = _case()
-    env = certificate_envelope(model, x, y, gammas=[0.5, 2.0], paper_gamma=1.0)
-    seen = {}
-    real = matplotlib.figure.Figure.savefig
-
-    def capture(fig, *a, **k):
-        for line in fig.axes[0].lines:
-            seen[line.get_label()] = (list(line.get_xdata()), list(line.get_ydata()))
-        return real(fig, *a, **k)
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
-    plot_envelope(env, tmp_path / "e.png")
-    xs, ys = seen["sound certificate (envelope over gamma)"]
-    assert ys == [env.at(r) for r in xs] and len(xs) == 201 and xs[0] == 0.0
-    paper = next(p for p in env.points if p.gamma == 1.0)
-    xs, ys = seen["gamma = 1 line (sound)"]
-    assert ys == [1.0 * r + paper.value for r in xs]
-    assert ys[-1] > ys[0]                      # the line rises with rho, slope gamma
-    xs, ys = seen["worst case found by attacks"]
-    assert xs == [w.rho for w in env.worst_cases] and ys == [w.loss for w in env.worst_cases]
-    assert not any("estimates" in k for k in seen)   # every value here is sound
-
-
-def test_plotted_estimates_are_the_estimate_line(tmp_path, monkeypatch):
-    """With gammas below L_zz/2 (Corollary 4 alone gives estimates there) the figure draws the
-    estimates as their own dotted line, read back from the axes."""
-    import matplotlib.figure
-
-    model, x, y = _case()
-    lzz = network_smoothness(model, (2,)).lzz_bound
-    env = certificate_envelope(model, x, y, gammas=[lzz / 8, lzz], method="global")
     seen = {}
     real = matplotlib.figure.Figure.savefig
 
@@ -94,7 +64,34 @@ def test_plotted_estimates_are_the_estimate_line(tmp_path, monkeypatch):
             seen[line.get_label()] = (list(line.get_xdata()), list(line.get_ydata()), line.get_linestyle())
         return real(fig, *a, **k)
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
-    plot_envelope(env, tmp_path / "e.png")
+    plot_envelope(env, path)
+    return seen
+
+
+def test_plotted_lines_are_the_envelope_the_paper_line_and_the_attacks(tmp_path, monkeypatch):
+    """The figure draws what it labels: every line's data is read back from the axes before
+    saving and compared with the envelope's own values (a wrong line would still make a PNG)."""
+    model, x, y = _case()
+    env = certificate_envelope(model, x, y, gammas=[0.5, 2.0], paper_gamma=1.0)
+    seen = _plotted_lines(env, tmp_path / "e.png", monkeypatch)
+    xs, ys, _ = seen["sound certificate (envelope over gamma)"]
+    assert ys == [env.at(r) for r in xs] and len(xs) == 201 and xs[0] == 0.0
+    paper = next(p for p in env.points if p.gamma == 1.0)
+    xs, ys, _ = seen["gamma = 1 line (sound)"]
+    assert ys == [1.0 * r + paper.value for r in xs]
+    assert ys[-1] > ys[0]                      # the line rises with rho, slope gamma
+    xs, ys, _ = seen["worst case found by attacks"]
+    assert xs == [w.rho for w in env.worst_cases] and ys == [w.loss for w in env.worst_cases]
+    assert not any("estimates" in k for k in seen)   # every value here is sound
+
+
+def test_plotted_estimates_are_the_estimate_line(tmp_path, monkeypatch):
+    """With gammas below L_zz/2 (Corollary 4 alone gives estimates there) the figure draws the
+    estimates as their own dotted line, read back from the axes."""
+    model, x, y = _case()
+    lzz = network_smoothness(model, (2,)).lzz_bound
+    env = certificate_envelope(model, x, y, gammas=[lzz / 8, lzz], method="global")
+    seen = _plotted_lines(env, tmp_path / "e.png", monkeypatch)
     xs, ys, style = seen["estimates only (not a certificate)"]
     assert style == ":" and ys == [env.estimate_at(r) for r in xs] and ys[1] is not None
     xs, ys, style = seen["sound certificate (envelope over gamma)"]
